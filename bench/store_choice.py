@@ -1,0 +1,67 @@
+"""Choose the embedded store by measurement, on the real graph and our own named queries.
+
+Prints, for each store: load time (median of N fresh loads) and, per named query, the median
+latency over R runs; then each query's rdflib/oxigraph ratio. Machines here are noisy, so both
+stores are measured in the same run, interleaved, and only medians and ratios are reported.
+
+    .venv/bin/python bench/store_choice.py [--loads 5] [--runs 30]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+from neaspec_kg import catalogue
+from neaspec_kg.build import build
+from neaspec_kg.graph import run
+from neaspec_kg.store import OxigraphStore, RdflibStore
+
+STORES: dict[str, Callable] = {"oxigraph": OxigraphStore, "rdflib": RdflibStore}
+
+
+def median_ms(fn: Callable[[], object], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--loads", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=30)
+    args = ap.parse_args()
+
+    graph = build(use_cache=False)
+    distinct = len({(q.subject, q.predicate, q.object) for q in graph.quads})
+    print(f"graph: {len(graph.quads)} quads, {distinct} distinct triples, {len(graph.graph_names)} named graphs")
+
+    load = {name: median_ms(lambda cls=cls: cls(graph), args.loads) for name, cls in STORES.items()}
+    stores = {name: cls(graph) for name, cls in STORES.items()}
+    print(f"\nload (median of {args.loads}):")
+    for name, ms in load.items():
+        print(f"  {name:9} {ms:9.1f} ms   ratio to oxigraph {ms / load['oxigraph']:6.1f}x")
+
+    print(f"\nnamed queries, example parameters (median of {args.runs} runs, ms):")
+    print(f"  {'query':24} {'oxigraph':>10} {'rdflib':>10} {'rdflib/ox':>10}")
+    ratios = []
+    for name in catalogue.names():
+        params = catalogue.get(name).example
+        times = {}
+        for store_name in STORES:  # interleaved per query so drift hits both
+            store = stores[store_name]
+            run(store, name, params)  # warm up
+            times[store_name] = median_ms(lambda s=store, n=name, p=params: run(s, n, p), args.runs)
+        ratio = times["rdflib"] / times["oxigraph"]
+        ratios.append(ratio)
+        print(f"  {name:24} {times['oxigraph']:10.2f} {times['rdflib']:10.2f} {ratio:9.1f}x")
+    print(f"\nmedian query ratio rdflib/oxigraph: {statistics.median(ratios):.1f}x "
+          f"(min {min(ratios):.1f}x, max {max(ratios):.1f}x)")
+
+
+if __name__ == "__main__":
+    main()

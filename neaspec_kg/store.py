@@ -1,0 +1,262 @@
+"""One small interface to a SPARQL store: every read in the project goes through it.
+
+Three implementations, same behaviour:
+- ``OxigraphStore`` (default): pyoxigraph in memory. Chosen by measurement (bench/store_choice.py):
+  it loads and answers our named queries several times faster than rdflib's engine.
+- ``RdflibStore``: rdflib's own SPARQL engine; kept as the measured baseline and for tools that
+  want rdflib objects.
+- ``RemoteStore``: any SPARQL 1.1 Protocol endpoint (Fuseki, GraphDB, Oxigraph server, ...).
+
+Dataset layout (the same in all three): one named graph per source, and a default graph that is
+the RDF merge (a set) of all named graphs. Plain queries see each fact once; ``GRAPH ?g`` queries
+see where it came from. (Oxigraph's "union default graph" mode would return a fact once per source
+that states it, which double-counts; hence the materialised merge.)
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import httpx
+import pyoxigraph as ox
+import rdflib
+
+from neaspec_kg.build import ValidatedGraph
+from neaspec_kg.errors import NeaspecKgError
+from neaspec_kg.namespaces import XSD
+
+TermKind = Literal["uri", "literal", "bnode"]
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """An RDF term as the SPARQL JSON results format sees it."""
+
+    kind: TermKind
+    value: str
+    datatype: str | None = None
+    lang: str | None = None
+
+    def __str__(self) -> str:
+        return self.value
+
+    def to_json(self) -> dict[str, str]:
+        """The term in SPARQL 1.1 Query Results JSON form."""
+        out = {"type": self.kind, "value": self.value}
+        if self.lang:
+            out["xml:lang"] = self.lang
+        elif self.datatype and self.datatype != XSD + "string":
+            out["datatype"] = self.datatype
+        return out
+
+    def to_python(self) -> str | int | float | bool:
+        """A plain Python value for integers, decimals and booleans; the lexical form otherwise."""
+        if self.kind == "literal" and self.datatype:
+            local = self.datatype.removeprefix(XSD)
+            try:
+                if local in {"integer", "int", "long", "nonNegativeInteger", "positiveInteger"}:
+                    return int(self.value)
+                if local in {"decimal", "double", "float"}:
+                    return float(self.value)
+                if local == "boolean":
+                    return self.value in {"true", "1"}
+            except ValueError:
+                return self.value
+        return self.value
+
+
+Row = dict[str, Term]
+
+
+class QueryError(NeaspecKgError):
+    """The store refused or failed a query (syntax error, remote failure)."""
+
+
+class SparqlStore(Protocol):
+    """What callers may ask of a store. Nothing else: this is what a remote store can offer."""
+
+    def select(self, query: str) -> list[Row]: ...
+
+    def ask(self, query: str) -> bool: ...
+
+    def construct(self, query: str) -> rdflib.Graph: ...
+
+
+# --------------------------------------------------------------------------- Oxigraph (default)
+
+
+def _term(t: ox.NamedNode | ox.BlankNode | ox.Literal) -> Term:
+    if isinstance(t, ox.NamedNode):
+        return Term("uri", t.value)
+    if isinstance(t, ox.BlankNode):
+        return Term("bnode", t.value)
+    return Term("literal", t.value, t.datatype.value, t.language)
+
+
+class OxigraphStore:
+    """pyoxigraph in memory, filled from a validated build and never written to afterwards."""
+
+    def __init__(self, graph: ValidatedGraph) -> None:
+        self._store = ox.Store()
+        self._store.bulk_extend(graph.quads)
+        # default graph := RDF merge of the named graphs (see module docstring)
+        self._store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in graph.quads)
+        self.digest = graph.digest
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The underlying store, for the SPARQL endpoint's own serialisers (read-only use)."""
+        return self._store
+
+    def _run(self, query: str, **kwargs: object) -> object:
+        try:
+            return self._store.query(query, **kwargs)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}") from None
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise QueryError(str(exc)) from None
+
+    def select(self, query: str) -> list[Row]:
+        result = self._run(query)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("not a SELECT query")
+        names = [v.value for v in result.variables]
+        rows: list[Row] = []
+        for solution in result:
+            row: Row = {}
+            for name in names:
+                value = solution[name]
+                if value is not None:
+                    row[name] = _term(value)
+            rows.append(row)
+        return rows
+
+    def ask(self, query: str) -> bool:
+        result = self._run(query)
+        if not isinstance(result, ox.QueryBoolean):
+            raise QueryError("not an ASK query")
+        return bool(result)
+
+    def construct(self, query: str) -> rdflib.Graph:
+        result = self._run(query)
+        if not isinstance(result, ox.QueryTriples):
+            raise QueryError("not a CONSTRUCT or DESCRIBE query")
+        data = ox.serialize(result, format=ox.RdfFormat.N_TRIPLES) or b""
+        return rdflib.Graph().parse(data=data, format="nt")
+
+
+# --------------------------------------------------------------------------- rdflib (baseline)
+
+
+def _rdflib_term(t: rdflib.term.Node) -> Term:
+    if isinstance(t, rdflib.URIRef):
+        return Term("uri", str(t))
+    if isinstance(t, rdflib.BNode):
+        return Term("bnode", str(t))
+    assert isinstance(t, rdflib.Literal)
+    datatype = str(t.datatype) if t.datatype else (None if t.language else XSD + "string")
+    return Term("literal", str(t), datatype, t.language)
+
+
+class RdflibStore:
+    """rdflib's Dataset and SPARQL engine, with the same layout as OxigraphStore."""
+
+    def __init__(self, graph: ValidatedGraph) -> None:
+        self._ds = rdflib.Dataset()
+        self._ds.parse(data=graph.nquads(), format="nquads")
+        default = self._ds.default_context
+        for s, p, o, _g in self._ds.quads((None, None, None, None)):
+            default.add((s, p, o))
+        self.digest = graph.digest
+
+    def _run(self, query: str) -> rdflib.query.Result:
+        try:
+            return self._ds.query(query)
+        except Exception as exc:  # rdflib raises pyparsing and assorted errors
+            raise QueryError(str(exc)) from None
+
+    def select(self, query: str) -> list[Row]:
+        result = self._run(query)
+        if result.type != "SELECT":
+            raise QueryError("not a SELECT query")
+        names = [str(v) for v in result.vars or []]
+        return [
+            {n: _rdflib_term(row[i]) for i, n in enumerate(names) if row[i] is not None}
+            for row in result  # type: ignore[union-attr]
+        ]
+
+    def ask(self, query: str) -> bool:
+        result = self._run(query)
+        if result.type != "ASK":
+            raise QueryError("not an ASK query")
+        return bool(result.askAnswer)
+
+    def construct(self, query: str) -> rdflib.Graph:
+        result = self._run(query)
+        if result.type not in {"CONSTRUCT", "DESCRIBE"}:
+            raise QueryError("not a CONSTRUCT or DESCRIBE query")
+        g = rdflib.Graph()
+        for t in result:  # type: ignore[union-attr]
+            g.add(t)  # type: ignore[arg-type]
+        return g
+
+
+# --------------------------------------------------------------------------- remote SPARQL 1.1
+
+
+def _json_term(b: Mapping[str, str]) -> Term:
+    kind = b["type"]
+    if kind == "typed-literal":  # SPARQL JSON from older servers
+        kind = "literal"
+    if kind == "literal":
+        lang = b.get("xml:lang")
+        return Term("literal", b["value"], b.get("datatype") or (None if lang else XSD + "string"), lang)
+    return Term("uri" if kind == "uri" else "bnode", b["value"])
+
+
+class RemoteStore:
+    """A SPARQL 1.1 Protocol endpoint. The remote dataset must use the same layout (see above)."""
+
+    def __init__(self, endpoint: str, *, timeout: float = 30.0, headers: Mapping[str, str] | None = None) -> None:
+        self.endpoint = endpoint
+        self._client = httpx.Client(timeout=timeout, headers=dict(headers or {}))
+        self.digest = f"remote:{endpoint}"
+
+    def _post(self, query: str, accept: str) -> httpx.Response:
+        try:
+            response = self._client.post(
+                self.endpoint,
+                content=query.encode("utf-8"),
+                headers={"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept},
+            )
+        except httpx.HTTPError as exc:
+            raise QueryError(f"cannot reach {self.endpoint}: {exc}") from None
+        if response.status_code != 200:
+            raise QueryError(f"{self.endpoint} answered {response.status_code}: {response.text[:500]}")
+        return response
+
+    def select(self, query: str) -> list[Row]:
+        data = json.loads(self._post(query, "application/sparql-results+json").content)
+        return [{k: _json_term(v) for k, v in b.items()} for b in data["results"]["bindings"]]
+
+    def ask(self, query: str) -> bool:
+        return bool(json.loads(self._post(query, "application/sparql-results+json").content)["boolean"])
+
+    def construct(self, query: str) -> rdflib.Graph:
+        return rdflib.Graph().parse(data=self._post(query, "application/n-triples").content, format="nt")
+
+
+def open_store(graph: ValidatedGraph, kind: str = "oxigraph") -> OxigraphStore | RdflibStore:
+    """The embedded store of the given kind, filled from a validated build."""
+    if kind == "oxigraph":
+        return OxigraphStore(graph)
+    if kind == "rdflib":
+        return RdflibStore(graph)
+    raise ValueError(f"unknown embedded store {kind!r} (oxigraph or rdflib)")
+
+
+def values(rows: Iterable[Row], name: str) -> list[str]:
+    """The values of one column, skipping rows where it is unbound."""
+    return [r[name].value for r in rows if name in r]

@@ -1,0 +1,53 @@
+"""Shared fixtures: the real graph is built and validated once per test session."""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from neaspec_kg.build import ValidatedGraph, build
+from neaspec_kg.config import PROJECT_ROOT, Paths
+from neaspec_kg.graph import select
+from neaspec_kg.store import OxigraphStore, SparqlStore
+
+SEED = PROJECT_ROOT.parent / "shared" / "seed" / "000_8118f4fe5c2f1a2d.txt"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests never read or write the user's build cache."""
+    old = os.environ.get("NEASPEC_KG_CACHE")
+    os.environ["NEASPEC_KG_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("NEASPEC_KG_CACHE", None)
+    else:
+        os.environ["NEASPEC_KG_CACHE"] = old
+
+
+@pytest.fixture(scope="session")
+def validated() -> ValidatedGraph:
+    return build(use_cache=False)
+
+
+@pytest.fixture(scope="session")
+def store(validated: ValidatedGraph) -> OxigraphStore:
+    return OxigraphStore(validated)
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Paths:
+    """A private copy of ontology/ and data/ that a test may break."""
+    shutil.copytree(PROJECT_ROOT / "ontology", tmp_path / "ontology")
+    shutil.copytree(PROJECT_ROOT / "data", tmp_path / "data")
+    return Paths(ontology_dir=tmp_path / "ontology", data_dir=tmp_path / "data")
+
+
+def member_codes(store: SparqlStore, mechanism: str, as_of: str | None = None) -> set[str]:
+    """ISO alpha-3 codes of the countries holding the member role (or party/partner)."""
+    rows = select(store, "mechanism-members", {
+        "mechanism": mechanism, "as_of": as_of, "role": "https://w3id.org/neaspec-kg/id/role/member"})
+    return {r["iso3"].value for r in rows}

@@ -1,0 +1,77 @@
+"""The CLI as a user types it, and whole-graph exports that parse back to the same graph."""
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+import rdflib
+
+from neaspec_kg.cli import main
+from neaspec_kg.export import FORMATS, export
+from neaspec_kg.store import OxigraphStore
+
+
+def test_stats_counts_per_class(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["stats", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    counts = {line.split(",")[0]: int(line.rsplit(",", 1)[1]) for line in lines[1:]}
+    nk = "https://w3id.org/neaspec-kg/ontology#"
+    assert counts[nk + "SubregionalMechanism"] == 8
+    assert counts[nk + "PlannedActivity"] == 22
+    assert counts[nk + "ProgrammeArea"] == 5
+
+
+def test_query_from_file_stdin_and_by_name(tmp_path, capsys, monkeypatch) -> None:
+    f = tmp_path / "q.rq"
+    f.write_text("SELECT ?acr WHERE { mech:ltp nk:acronym ?acr }")  # our prefixes are predeclared
+    assert main(["query", str(f), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["results"]["bindings"] == [{"acr": {"type": "literal", "value": "LTP"}}]
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("ASK { mech:yslme org:hasUnit ?x }"))
+    assert main(["query", "-"]) == 0
+    assert capsys.readouterr().out.strip() in {"true", "false"}
+
+    assert main(["query", "mechanism-members", "-p", "mechanism=temm", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert {line.split(",")[1] for line in out.splitlines()[1:]} == {"CHN", "JPN", "KOR"}
+
+
+def test_construct_prints_turtle(tmp_path, capsys) -> None:
+    f = tmp_path / "c.rq"
+    f.write_text("CONSTRUCT { mech:ltp nk:acronym ?a } WHERE { mech:ltp nk:acronym ?a }")
+    assert main(["query", str(f)]) == 0
+    g = rdflib.Graph().parse(data=capsys.readouterr().out, format="turtle")
+    assert len(g) == 1
+
+
+def test_bad_query_is_a_clear_error(tmp_path, capsys) -> None:
+    f = tmp_path / "bad.rq"
+    f.write_text("SELECT ?x WHERE { ?x ?y }")
+    assert main(["query", str(f)]) == 1
+    err = capsys.readouterr().err
+    assert "syntax error" in err.lower() and "Traceback" not in err
+    assert main(["query", "no-such-query-or-file"]) == 2
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_export_round_trips(store: OxigraphStore, fmt: str) -> None:
+    data = export(store, fmt)
+    distinct = store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].to_python()
+    if fmt == "trig":
+        ds = rdflib.Dataset()
+        ds.parse(data=data, format="trig")
+        graphs = {str(g.identifier) for g in ds.graphs() if len(g)}
+        assert "https://w3id.org/neaspec-kg/id/source/neaspec-nfp2-1-table-2" in graphs
+        assert len({(s, p, o) for s, p, o, _ in ds.quads()}) == distinct
+    else:
+        g = rdflib.Graph().parse(data=data, format=FORMATS[fmt][0])
+        assert len(g) == distinct
+
+
+def test_cli_export_to_file(tmp_path, capsys) -> None:
+    out = tmp_path / "g.nt"
+    assert main(["export", "--format", "n-triples", "-o", str(out)]) == 0
+    assert len(rdflib.Graph().parse(out, format="nt")) > 3000
