@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from neaspec_kg import __version__
 from neaspec_kg.config import Paths, default_paths
 from neaspec_kg.errors import DataSyntaxError, ProvenanceError, SourceLocation, ValidationError, Violation
-from neaspec_kg.namespaces import ID, NK, ONTOLOGY_GRAPH, RDF
+from neaspec_kg.namespaces import ENTAILMENT_GRAPH, ID, NK, ONTOLOGY_GRAPH, RDF, RDFS
 from neaspec_kg.validation import run_shacl, to_rdflib  # noqa: F401  (to_rdflib re-exported)
 
 #: classes whose instances may name a graph (see data/README.md)
@@ -128,6 +128,50 @@ def _dangling(quads: list[ox.Quad]) -> list[tuple[str, str]]:
     return sorted(set(out))
 
 
+def _closure(pairs: set[tuple[str, str]]) -> dict[str, set[str]]:
+    """Transitive closure of a sub-of relation: each term to all its strict super-terms."""
+    direct: dict[str, set[str]] = defaultdict(set)
+    for sub, sup in pairs:
+        if sub != sup:
+            direct[sub].add(sup)
+    out: dict[str, set[str]] = {}
+    for start in list(direct):
+        seen: set[str] = set()
+        stack = list(direct[start])
+        while stack:
+            term = stack.pop()
+            if term not in seen:
+                seen.add(term)
+                stack.extend(direct.get(term, ()))
+        seen.discard(start)
+        out[start] = seen
+    return out
+
+
+def _entail(quads: list[ox.Quad]) -> list[ox.Quad]:
+    """RDFS subclass and subproperty entailment of the ontology, as quads in ENTAILMENT_GRAPH.
+
+    Why: the store does no reasoning, and an analyst who asks for ``?m a nk:Mechanism`` expects the
+    subregional mechanisms too. The entailed triples get a graph of their own so that provenance
+    shows them as computed, not stated."""
+    sub_class = RDFS + "subClassOf"
+    sub_prop = RDFS + "subPropertyOf"
+    classes = _closure({(q.subject.value, q.object.value) for q in quads
+                        if q.predicate.value == sub_class and isinstance(q.object, ox.NamedNode)})
+    props = _closure({(q.subject.value, q.object.value) for q in quads
+                      if q.predicate.value == sub_prop and isinstance(q.object, ox.NamedNode)})
+    graph = ox.NamedNode(ENTAILMENT_GRAPH)
+    out: set[ox.Quad] = set()
+    for q in quads:
+        if q.predicate == RDF_TYPE and q.object.value in classes:
+            for sup in classes[q.object.value]:
+                out.add(ox.Quad(q.subject, RDF_TYPE, ox.NamedNode(sup), graph))
+        if q.predicate.value in props:
+            for sup in props[q.predicate.value]:
+                out.add(ox.Quad(q.subject, ox.NamedNode(sup), q.object, graph))
+    return sorted(out, key=str)
+
+
 def build(paths: Paths | None = None, *, use_cache: bool = True) -> ValidatedGraph:
     """Parse, check and validate ontology + data; raise rather than return anything invalid."""
     paths = paths or default_paths()
@@ -171,7 +215,7 @@ def build(paths: Paths | None = None, *, use_cache: bool = True) -> ValidatedGra
             v.locations = [SourceLocation(f, _find_line(f, v.focus_node)) for f in files]
         raise ValidationError(violations)
 
-    result = ValidatedGraph(quads=quads, digest=digest, files=all_files)
+    result = ValidatedGraph(quads=quads + _entail(quads), digest=digest, files=all_files)
     if use_cache:
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)

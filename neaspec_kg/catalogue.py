@@ -8,7 +8,8 @@ A query file starts with a YAML header in ``#+`` comment lines (as grlc does), f
     #+   - {name: mechanism, type: mechanism, required: true, description: "mechanism id, e.g. eanet"}
     #+ example: {mechanism: eanet}
 
-Each parameter ``p`` appears in the query body as exactly one ``VALUES ?p { UNDEF }`` block.
+Each parameter ``p`` appears in the query body as one or more ``VALUES ?p { UNDEF }`` blocks
+(several when the query needs the same values in two places, e.g. both ends of an engagement).
 Binding replaces ``UNDEF`` with RDF terms built and serialised by pyoxigraph (IRIs are validated,
 literals escaped), never with the caller's raw text, so a value full of quotes or braces stays one
 literal and cannot change the query. An optional parameter left out stays ``UNDEF`` (matches all).
@@ -122,7 +123,7 @@ class NamedQuery:
             if len(items) > 1 and not p.multiple:
                 raise ParameterError(p.name, "takes one value")
             terms = " ".join(str(p.to_term(v)) for v in items)
-            text = _values_block(p.name).sub(lambda _m, t=terms, n=p.name: f"VALUES ?{n} {{ {t} }}", text, count=1)
+            text = _values_block(p.name).sub(lambda _m, t=terms, n=p.name: f"VALUES ?{n} {{ {t} }}", text)
         return text
 
 
@@ -160,8 +161,8 @@ def _parse_file(path: Path) -> NamedQuery:
         params.append(p)
     text = "\n".join(line for line in lines if not line.startswith("#+")).strip() + "\n"
     for p in params:
-        if len(_values_block(p.name).findall(text)) != 1:
-            raise CatalogueError(f"{path}: parameter {p.name} needs exactly one 'VALUES ?{p.name} {{ UNDEF }}' block")
+        if not _values_block(p.name).search(text):
+            raise CatalogueError(f"{path}: parameter {p.name} needs a 'VALUES ?{p.name} {{ UNDEF }}' block")
     return NamedQuery(
         name=path.stem, title=meta["title"], description=str(meta.get("description", "")).strip(), text=text,
         params=tuple(params), example=meta.get("example") or {}, path=path,

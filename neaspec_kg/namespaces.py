@@ -11,6 +11,8 @@ ONTOLOGY_GRAPH = ONTOLOGY_IRI
 #: the named graph that holds the catalogue of sources
 CATALOGUE_GRAPH = SOURCE + "catalogue"
 NOTE = SOURCE + "neaspec-nfp2-1"
+#: the named graph of RDFS entailments computed at build time (see build._entail)
+ENTAILMENT_GRAPH = SOURCE + "entailment"
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 ORG = "http://www.w3.org/ns/org#"

@@ -69,7 +69,7 @@ def test_ids_and_iris_bind_to_the_same_thing(store: SparqlStore) -> None:
     assert by_id == by_iri and by_id
 
 
-def test_every_parameter_has_one_values_block(tmp_path) -> None:
+def test_every_parameter_has_a_values_block(tmp_path) -> None:
     (tmp_path / "broken.rq").write_text(
         "#+ title: x\n#+ params:\n#+   - {name: m, type: mechanism}\nSELECT * WHERE { ?s ?p ?o }\n")
     with pytest.raises(catalogue.CatalogueError, match="VALUES"):

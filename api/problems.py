@@ -1,0 +1,118 @@
+"""Errors as ``application/problem+json`` (RFC 9457), for every route of the app.
+
+One format for all errors lets clients (the SPARQL editor, scripts, the REST API's users) read the reason
+for a failure the same way everywhere, and guarantees that no error ever leaks a stack trace or an HTML
+page: routing errors (404, 405), validation errors (422), our own ``ProblemError`` and any unexpected
+exception (500) all go through the handlers installed here.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+#: base of the ``type`` IRIs of the problems this project defines
+PROBLEM_BASE = "https://w3id.org/neaspec-kg/problems/"
+_RESERVED = {"type", "title", "status", "detail", "instance"}
+
+log = logging.getLogger(__name__)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def problem(
+    status: int,
+    title: str | None = None,
+    detail: str | None = None,
+    *,
+    type_: str = "about:blank",
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> Response:
+    """A problem-details response. ``type_`` ``about:blank`` means "nothing more than the status code"
+    (RFC 9457 §4.2.1), so its title defaults to the status phrase; extension members (``line``,
+    ``column``, ``limit``, ...) are added at the top level as the RFC prescribes."""
+    clash = _RESERVED & set(extensions)
+    if clash:
+        raise ValueError(f"extension members may not redefine {sorted(clash)}")
+    body: dict[str, Any] = {"type": type_, "title": title or _phrase(status), "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(jsonable_encoder(extensions))
+    return Response(
+        json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=dict(headers or {}),
+    )
+
+
+class ProblemError(Exception):
+    """Raise anywhere in a route to answer with a problem document; see ``problem`` for the fields."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str | None = None,
+        detail: str | None = None,
+        *,
+        type_: str = "about:blank",
+        headers: Mapping[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail or title or _phrase(status))
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.type_ = type_
+        self.headers = dict(headers or {})
+        self.extensions = extensions
+
+    def response(self) -> Response:
+        return problem(self.status, self.title, self.detail, type_=self.type_, headers=self.headers,
+                       **self.extensions)
+
+
+async def _on_problem(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    return exc.response()
+
+
+async def _on_http_exception(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != _phrase(exc.status_code) else None
+    return problem(exc.status_code, detail=detail, headers=exc.headers)
+
+
+async def _on_validation_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{k: v for k, v in e.items() if k in {"loc", "msg", "type"}} for e in exc.errors()]
+    return problem(422, "Invalid request parameters", "; ".join(str(e.get("msg")) for e in errors),
+                   type_=PROBLEM_BASE + "invalid-parameters", errors=errors)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(500, detail="An unexpected error occurred; it has been logged.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error response of ``app`` a problem document (never a stack trace or an HTML page)."""
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,83 @@
+"""Server settings: one frozen object, built from defaults or from ``NEASPEC_KG_*`` environment variables.
+
+Every limit that protects the server (timeout, row cap, request size, pool size, queue length) lives here so
+that an operator can see and change all of them in one place, and so that tests can tighten them.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, fields
+from typing import Any
+
+ENV_PREFIX = "NEASPEC_KG_"
+
+
+def _parse_bool(raw: str) -> bool:
+    text = raw.strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _parse(raw: str, default: Any) -> Any:
+    """Parse ``raw`` as the type of the field's default: the dataclass is the single source of types."""
+    if isinstance(default, bool):
+        return _parse_bool(raw)
+    if isinstance(default, tuple):  # comma- or whitespace-separated list; "" is the empty list
+        return tuple(item for item in raw.replace(",", " ").split() if item)
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Limits and switches of the web server. Defaults are safe for a public, read-only endpoint."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: wall-clock limit of one SPARQL query (evaluation and serialisation), in seconds
+    query_timeout_s: float = 10.0
+    #: most result rows (SELECT) or triples (CONSTRUCT/DESCRIBE) one response may hold
+    max_rows: int = 100_000
+    #: largest request body (or query string) accepted, in bytes
+    max_request_bytes: int = 1_000_000
+    #: SPARQL worker processes (each holds its own copy of the store)
+    workers: int = 2
+    #: SPARQL requests that may wait for a free worker; beyond that new ones get 503
+    queue_limit: int = 32
+    #: SERVICE endpoints a query may call (exact IRIs); empty: every federated query is refused
+    service_allowlist: tuple[str, ...] = ()
+    #: origins allowed by CORS; ("*",) for any, () to switch CORS off
+    cors_origins: tuple[str, ...] = ("*",)
+
+    def __post_init__(self) -> None:
+        for name in ("query_timeout_s", "max_rows", "max_request_bytes", "workers", "queue_limit"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from ``NEASPEC_KG_<FIELD>`` variables (e.g. ``NEASPEC_KG_QUERY_TIMEOUT_S=5``).
+
+        Each value is parsed as the type of the field's default; lists (``SERVICE_ALLOWLIST``,
+        ``CORS_ORIGINS``) are comma- or space-separated. A malformed value raises ValueError naming the
+        variable, so that a typo stops the server instead of being silently ignored. Keyword
+        ``overrides`` win over the environment.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = ENV_PREFIX + f.name.upper()
+            if name in env and f.default is not MISSING:
+                try:
+                    values[f.name] = _parse(env[name], f.default)
+                except ValueError as exc:
+                    raise ValueError(f"{name}={env[name]!r}: {exc}") from None
+        values.update(overrides)
+        return cls(**values)
