@@ -51,6 +51,9 @@ class Settings:
     workers: int = 2
     #: SPARQL requests that may wait for a free worker; beyond that new ones get 503
     queue_limit: int = 32
+    #: address-space cap of each SPARQL worker in MB (a runaway ORDER BY fails its worker, not the host);
+    #: 0 for no cap
+    worker_memory_mb: int = 2048
     #: SERVICE endpoints a query may call (exact IRIs); empty: every federated query is refused
     service_allowlist: tuple[str, ...] = ()
     #: origins allowed by CORS; ("*",) for any, () to switch CORS off

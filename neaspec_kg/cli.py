@@ -5,18 +5,25 @@ Exit codes: 0 success, 1 the data or a query is wrong (message names the file an
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from neaspec_kg import catalogue, formatting
+from neaspec_kg import catalogue, formatting, network
 from neaspec_kg.build import build
 from neaspec_kg.config import Paths, default_paths
 from neaspec_kg.errors import NeaspecKgError, ValidationError
 from neaspec_kg.export import FORMATS, export
 from neaspec_kg.graph import open_graph, run
 from neaspec_kg.namespaces import PREFIXES
-from neaspec_kg.store import SparqlStore
+from neaspec_kg.store import SparqlStore, Term
+
+if TYPE_CHECKING:
+    from neaspec_kg.analysis import Analyst
 
 
 def _paths(args: argparse.Namespace) -> Paths:
@@ -126,6 +133,127 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analyst(args: argparse.Namespace) -> Analyst:
+    from neaspec_kg.analysis import Analyst
+
+    return Analyst(_store(args))
+
+
+def _lit(text: object) -> Term:
+    return Term("literal", str(text))
+
+
+def _print_rows(rows: list[dict[str, object]], columns: list[str], fmt: str) -> None:
+    """Plain dict rows as a table or CSV (JSON output prints the full result instead)."""
+    if fmt == "csv":
+        out = io.StringIO()
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([r.get(c, "") for c in columns])
+        print(out.getvalue().rstrip("\n"))
+    else:
+        print(formatting.table([{c: _lit(r.get(c, "")) for c in columns} for r in rows], columns))
+
+
+def cmd_overlap(args: argparse.Namespace) -> int:
+    result = _analyst(args).overlap(args.focus, country=args.country, include_related=args.include_related,
+                                    as_of=args.as_of)
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    rows = [{"mechanism": m.acronym or m.id, "matched focus": ", ".join(c.label for c in m.matched_focus_areas),
+             "modalities": ", ".join(m.modalities), "through": ", ".join(m.platforms),
+             "members": " ".join(m.members)} for m in result.mechanisms]
+    _print_rows(rows, ["mechanism", "matched focus", "modalities", "through", "members"], args.format)
+    if args.format == "table":
+        focus = ", ".join(f"{c.label} ({c.id})" for c in result.focus)
+        print(f"\nfocus: {focus}" + (f"; country: {args.country}" if args.country else ""))
+        print("shared members: " + ("; ".join(f"{s.label} ({', '.join(s.mechanisms)})"
+                                             for s in result.shared_members) or "none"))
+        for e in result.engagements:
+            print(f"engagement: {e.party} -> {e.counterpart}: {e.types} ({e.status})"
+                  + (f"; limit: {e.limitation}" if e.limitation else ""))
+    return 0
+
+
+def cmd_duplication(args: argparse.Namespace) -> int:
+    pairs = _analyst(args).duplication(mechanism=args.mechanism, theme=args.theme, country=args.country,
+                                       min_score=args.min_score, include_related=args.include_related,
+                                       limit=args.top)
+    if args.format == "json":
+        print(json.dumps({"pairs": [p.to_dict() for p in pairs]}, ensure_ascii=False, indent=2))
+        return 0
+    rows = [{"rank": i, "pair": f"{p.label_a} - {p.label_b}", "score": f"{p.score:.3f}", "level": p.level,
+             "shared members": " ".join(m["id"] for m in p.shared_members),
+             "engaged": "yes" if p.engaged else "no"} for i, p in enumerate(pairs, 1)]
+    _print_rows(rows, ["rank", "pair", "score", "level", "shared members", "engaged"], args.format)
+    if args.format == "table" and args.explain:
+        for i, p in enumerate(pairs, 1):
+            print(f"\n{i}. {p.explanation}")
+    return 0
+
+
+def cmd_mechanism(args: argparse.Namespace) -> int:
+    store = _store(args)
+    profile = run(store, "mechanism-profile", {"mechanism": args.id})
+    assert isinstance(profile, list)
+    if not profile:
+        print(f"neaspec-kg: no mechanism {args.id!r}; see 'neaspec-kg query mechanisms'", file=sys.stderr)
+        return 1
+    members = run(store, "mechanism-members", {"mechanism": args.id, "as_of": args.as_of})
+    engagements = run(store, "mechanism-engagements", {"mechanism": args.id})
+    assert isinstance(members, list) and isinstance(engagements, list)
+    if args.format == "json":
+        def plain(rows: list) -> list[dict[str, str]]:
+            return [{k: v.value for k, v in r.items()} for r in rows]
+        print(json.dumps({"profile": plain(profile), "members": plain(members), "engagements": plain(engagements)},
+                         ensure_ascii=False, indent=2))
+        return 0
+    print(formatting.table(profile, ["propertyLabel", "value", "valueLabel", "sources"]))
+    print()
+    print(formatting.table(members, ["iso3", "label", "roleLabel", "since", "sources"]))
+    print()
+    print(formatting.table(engagements, ["counterpartLabel", "types", "statusLabel", "viaLabel", "limitation"]))
+    return 0
+
+
+def cmd_country(args: argparse.Namespace) -> int:
+    rows = run(_store(args), "country-mechanisms", {"country": args.code, "as_of": args.as_of})
+    assert isinstance(rows, list)
+    if not rows:
+        print(f"neaspec-kg: country {args.code!r} takes part in no mechanism in the graph "
+              "(codes are ISO 3166-1 alpha-3, e.g. MNG)", file=sys.stderr)
+        return 1
+    print(_render(rows, ["acronym", "label", "roleLabel", "since", "subregional", "sources"], args.format))
+    return 0
+
+
+def cmd_network(args: argparse.Namespace) -> int:
+    analyst = _analyst(args)
+    mc = network.mechanism_country(analyst.store, include_related=args.include_related)
+    overlap = network.overlap_graph(analyst.duplication(include_related=args.include_related))
+    if args.graphml:
+        graph = {"mechanism-country": mc, "duplication": overlap,
+                 "mechanism-focus": network.mechanism_focus(analyst.store, include_related=args.include_related)}
+        network.write_graphml(graph[args.graph], args.graphml)
+        print(f"wrote {args.graph} graph to {args.graphml}", file=sys.stderr)
+    m = network.metrics(mc, overlap)
+    if args.format == "json":
+        print(json.dumps(m, ensure_ascii=False, indent=2))
+        return 0
+    print("countries by number of mechanisms:")
+    for c in m["countries_by_mechanisms"]:  # type: ignore[union-attr]
+        print(f"  {c['id']}  {c['label']:40} {c['mechanisms']}")
+    print("mechanisms by overlap strength (sum of duplication scores), betweenness:")
+    for c in m["central_mechanisms"]:  # type: ignore[union-attr]
+        print(f"  {c['label']:12} {c['overlap_strength']:.3f}  {c['betweenness']:.3f}")
+    print("clusters of mechanisms (greedy modularity on duplication scores):")
+    for i, cluster in enumerate(m["clusters"], 1):  # type: ignore[arg-type]
+        print(f"  {i}. {', '.join(cluster)}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="neaspec-kg", description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", help="folder of TriG data (default: the checkout's data/)")
@@ -149,6 +277,35 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                     help="parameter of a named query (repeat for several)")
     sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sp = add("overlap", cmd_overlap, "which mechanisms overlap on a focus area (free text, id or IRI)")
+    sp.add_argument("focus", help='e.g. "air quality", "land degradation", marine-protected-areas')
+    sp.add_argument("--country", help="only mechanisms this country (ISO alpha-3) is a member of")
+    sp.add_argument("--as-of", help="memberships as of a date (YYYY-MM-DD), e.g. the note's 2020-07-10")
+    sp.add_argument("--include-related", action="store_true", help="also conventions and partnerships")
+    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sp = add("duplication", cmd_duplication, "pairs of mechanisms ranked by duplication score, explained")
+    sp.add_argument("--theme", help="only pairs that both work under this theme or focus (free text or id)")
+    sp.add_argument("--country", help="only pairs that both have this member (ISO alpha-3)")
+    sp.add_argument("--mechanism", help="only pairs that include this mechanism (its duplicates)")
+    sp.add_argument("--min-score", type=float, help="only pairs scoring at least this (0 to 1)")
+    sp.add_argument("--top", type=int, help="only the K highest-scoring pairs")
+    sp.add_argument("--include-related", action="store_true", help="also conventions and partnerships")
+    sp.add_argument("--no-explain", dest="explain", action="store_false", help="table only, no explanations")
+    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sp = add("mechanism", cmd_mechanism, "everything about one mechanism, with sources")
+    sp.add_argument("id", help="lowercase acronym, e.g. eanet")
+    sp.add_argument("--as-of", help="memberships as of a date (YYYY-MM-DD)")
+    sp.add_argument("--format", choices=["table", "json"], default="table")
+    sp = add("country", cmd_country, "the mechanisms a country takes part in")
+    sp.add_argument("code", help="ISO 3166-1 alpha-3, e.g. MNG")
+    sp.add_argument("--as-of", help="memberships as of a date (YYYY-MM-DD)")
+    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sp = add("network", cmd_network, "network metrics; --graphml writes a graph for Gephi or Cytoscape")
+    sp.add_argument("--graphml", help="file to write")
+    sp.add_argument("--graph", choices=["mechanism-country", "mechanism-focus", "duplication"],
+                    default="duplication", help="which graph --graphml writes")
+    sp.add_argument("--include-related", action="store_true", help="also conventions and partnerships")
+    sp.add_argument("--format", choices=["table", "json"], default="table")
     sp = add("export", cmd_export, "write the whole graph in an RDF format")
     sp.add_argument("--format", choices=list(FORMATS), default="turtle")
     sp.add_argument("-o", "--output", help="file to write (default: standard output)")

@@ -25,7 +25,12 @@ def _cell(row: Row, name: str) -> str:
     term = row.get(name)
     if term is None:
         return ""
-    return shorten(term.value) if term.kind == "uri" else term.value.replace("\n", " ")
+    if term.kind == "uri":
+        return shorten(term.value)
+    text = term.value.replace("\n", " ")
+    if text.startswith("http"):  # space-separated IRIs from GROUP_CONCAT (e.g. sources)
+        return " ".join(shorten(t) for t in text.split(" "))
+    return text
 
 
 def table(rows: Sequence[Row], columns: Sequence[str], *, max_width: int | None = None) -> str:
@@ -68,8 +73,11 @@ def to_sparql_json(rows: Sequence[Row], columns: Sequence[str]) -> str:
 
 
 def columns_of(rows: Sequence[Row], declared: Sequence[str] | None = None) -> list[str]:
+    """The columns to show: as declared, else the query's projection, else the keys seen in rows."""
     if declared:
         return list(declared)
+    if getattr(rows, "variables", None):
+        return list(rows.variables)  # type: ignore[attr-defined]
     seen: dict[str, None] = {}
     for r in rows:
         for k in r:

@@ -9,7 +9,7 @@ import rdflib
 from neaspec_kg import catalogue
 from neaspec_kg.build import build
 from neaspec_kg.config import Paths
-from neaspec_kg.store import RemoteStore, Row, SparqlStore, open_store
+from neaspec_kg.store import RemoteStore, Rows, SparqlStore, open_store
 
 
 def open_graph(paths: Paths | None = None, *, store: str = "oxigraph", use_cache: bool = True) -> SparqlStore:
@@ -20,7 +20,7 @@ def open_graph(paths: Paths | None = None, *, store: str = "oxigraph", use_cache
     return open_store(build(paths, use_cache=use_cache), store)
 
 
-def run(store: SparqlStore, name: str, params: Mapping[str, Any] | None = None) -> list[Row] | bool | rdflib.Graph:
+def run(store: SparqlStore, name: str, params: Mapping[str, Any] | None = None) -> Rows | bool | rdflib.Graph:
     """Run a named query with typed parameters (see neaspec_kg/catalogue.py)."""
     query = catalogue.get(name)
     text = query.bind(params)
@@ -31,8 +31,8 @@ def run(store: SparqlStore, name: str, params: Mapping[str, Any] | None = None) 
     return store.select(text)
 
 
-def select(store: SparqlStore, name: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+def select(store: SparqlStore, name: str, params: Mapping[str, Any] | None = None) -> Rows:
     """Run a named SELECT query; a typed convenience over ``run``."""
     rows = run(store, name, params)
-    assert isinstance(rows, list), f"{name} is not a SELECT query"
+    assert isinstance(rows, Rows), f"{name} is not a SELECT query"
     return rows

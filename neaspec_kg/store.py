@@ -70,6 +70,15 @@ class Term:
 Row = dict[str, Term]
 
 
+class Rows(list[Row]):
+    """SELECT results: a list of rows that also knows the query's projected variables, in order
+    (a row leaves out unbound variables, so the rows alone cannot say which columns exist)."""
+
+    def __init__(self, rows: Iterable[Row] = (), variables: Iterable[str] = ()) -> None:
+        super().__init__(rows)
+        self.variables: list[str] = list(variables)
+
+
 class QueryError(NeaspecKgError):
     """The store refused or failed a query (syntax error, remote failure)."""
 
@@ -77,7 +86,7 @@ class QueryError(NeaspecKgError):
 class SparqlStore(Protocol):
     """What callers may ask of a store. Nothing else: this is what a remote store can offer."""
 
-    def select(self, query: str) -> list[Row]: ...
+    def select(self, query: str) -> Rows: ...
 
     def ask(self, query: str) -> bool: ...
 
@@ -118,12 +127,12 @@ class OxigraphStore:
         except (OSError, RuntimeError, ValueError) as exc:
             raise QueryError(str(exc)) from None
 
-    def select(self, query: str) -> list[Row]:
+    def select(self, query: str) -> Rows:
         result = self._run(query)
         if not isinstance(result, ox.QuerySolutions):
             raise QueryError("not a SELECT query")
         names = [v.value for v in result.variables]
-        rows: list[Row] = []
+        rows = Rows(variables=names)
         for solution in result:
             row: Row = {}
             for name in names:
@@ -177,15 +186,16 @@ class RdflibStore:
         except Exception as exc:  # rdflib raises pyparsing and assorted errors
             raise QueryError(str(exc)) from None
 
-    def select(self, query: str) -> list[Row]:
+    def select(self, query: str) -> Rows:
         result = self._run(query)
         if result.type != "SELECT":
             raise QueryError("not a SELECT query")
         names = [str(v) for v in result.vars or []]
-        return [
-            {n: _rdflib_term(row[i]) for i, n in enumerate(names) if row[i] is not None}
-            for row in result  # type: ignore[union-attr]
-        ]
+        return Rows(
+            ({n: _rdflib_term(row[i]) for i, n in enumerate(names) if row[i] is not None}
+             for row in result),  # type: ignore[union-attr]
+            names,
+        )
 
     def ask(self, query: str) -> bool:
         result = self._run(query)
@@ -237,9 +247,10 @@ class RemoteStore:
             raise QueryError(f"{self.endpoint} answered {response.status_code}: {response.text[:500]}")
         return response
 
-    def select(self, query: str) -> list[Row]:
+    def select(self, query: str) -> Rows:
         data = json.loads(self._post(query, "application/sparql-results+json").content)
-        return [{k: _json_term(v) for k, v in b.items()} for b in data["results"]["bindings"]]
+        return Rows(({k: _json_term(v) for k, v in b.items()} for b in data["results"]["bindings"]),
+                    data["head"].get("vars", []))
 
     def ask(self, query: str) -> bool:
         return bool(json.loads(self._post(query, "application/sparql-results+json").content)["boolean"])

@@ -1,11 +1,28 @@
-"""The embedded stores answer every named query identically: the interface hides the engine."""
+"""The embedded stores answer every named query identically: the interface hides the engine.
+
+rdflib's SPARQL engine cannot run a few of our (standard) queries; those are listed with the reason,
+so the list is evidence for the store choice and a regression anywhere else fails.
+"""
 from __future__ import annotations
+
+import contextlib
+import re
 
 import pytest
 
 from neaspec_kg import catalogue
 from neaspec_kg.graph import run
-from neaspec_kg.store import OxigraphStore, RdflibStore
+from neaspec_kg.store import OxigraphStore, QueryError, RdflibStore
+
+#: queries rdflib 7 fails on, and why (all are valid SPARQL 1.1 that Oxigraph runs)
+RDFLIB_GAPS = {
+    "engagements-among": "GROUP_CONCAT over a variable unbound in some solutions raises 'not bound'",
+    "mechanism-engagements": "GROUP_CONCAT over a variable unbound in some solutions raises 'not bound'",
+    "memberships": "EXISTS inside an aggregate expression is not implemented",
+    "overlap-by-focus": "GROUP_CONCAT over a variable unbound in some solutions raises 'not bound'",
+    "focus-tree": "GROUP_CONCAT over an unbound variable returns 'Non-literal NotBoundError(None) passes as string'",
+    "work-areas": "GROUP_CONCAT over a variable unbound in some solutions raises 'not bound'",
+}
 
 
 @pytest.fixture(scope="module")
@@ -13,17 +30,29 @@ def rdflib_store(validated) -> RdflibStore:
     return RdflibStore(validated)
 
 
+def _value(text: str) -> object:
+    """Order-insensitive for GROUP_CONCAT (its order is undefined), tolerant of float formatting."""
+    try:
+        return round(float(text), 9)
+    except ValueError:
+        return tuple(sorted(re.split(r" \| |, | |\|", text)))
+
+
 def _canonical(result):
     if isinstance(result, list):
-        return sorted(tuple(sorted((k, v.kind, v.value) for k, v in row.items() if not k.endswith("sources")))
-                      for row in result)
+        return sorted(tuple(sorted((k, v.kind, _value(v.value)) for k, v in row.items())) for row in result)
     return result
 
 
 @pytest.mark.parametrize("name", catalogue.names())
 def test_oxigraph_and_rdflib_agree(store: OxigraphStore, rdflib_store: RdflibStore, name: str) -> None:
     params = catalogue.get(name).example
-    assert _canonical(run(store, name, params)) == _canonical(run(rdflib_store, name, params))
+    expected = run(store, name, params)
+    if name in RDFLIB_GAPS:  # rdflib raises or answers wrongly; if it ever agrees, drop it from the list
+        with contextlib.suppress(QueryError):
+            assert _canonical(run(rdflib_store, name, params)) != _canonical(expected)
+        return
+    assert _canonical(run(rdflib_store, name, params)) == _canonical(expected)
 
 
 def test_default_graph_has_each_fact_once(store: OxigraphStore) -> None:
@@ -34,3 +63,12 @@ def test_default_graph_has_each_fact_once(store: OxigraphStore) -> None:
     multi = store.select(
         "SELECT ?s ?p ?o WHERE { GRAPH ?a { ?s ?p ?o } GRAPH ?b { ?s ?p ?o } FILTER(?a != ?b) } LIMIT 1")
     assert multi, "some fact should be stated by two sources"
+
+
+def test_entailment_finds_subclass_instances(store: OxigraphStore) -> None:
+    rows = store.select(
+        "SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a <https://w3id.org/neaspec-kg/ontology#Mechanism> }")
+    assert rows[0]["n"].to_python() == 16  # 8 subregional + 8 related
+    src = store.select("""SELECT ?g WHERE { GRAPH ?g { <https://w3id.org/neaspec-kg/id/mechanism/eanet>
+                          a <https://w3id.org/neaspec-kg/ontology#Mechanism> } }""")
+    assert [r["g"].value for r in src] == ["https://w3id.org/neaspec-kg/id/source/entailment"]

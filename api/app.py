@@ -1,0 +1,98 @@
+"""The web application: ``create_app()`` wires the validated graph, the SPARQL endpoint and shared plumbing.
+
+The graph is built and validated before the app exists, so an invalid graph stops the server from starting
+(``neaspec_kg.build.build`` raises). The main process keeps its own store for the REST API; SPARQL queries
+run in a pool of worker processes (``api.query_pool``), started and stopped by the app's lifespan, so an
+expensive query can neither block the event loop nor starve the REST routes.
+
+Run it with ``uvicorn --factory api.app:create_app``.
+"""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+
+from api.problems import ProblemError, install_problem_handlers
+from api.query_pool import QueryPool
+from api.settings import Settings
+from api.sparql import sparql_router
+from neaspec_kg import __version__
+from neaspec_kg.build import ValidatedGraph, build
+from neaspec_kg.namespaces import PREFIXES
+from neaspec_kg.store import OxigraphStore
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = None) -> FastAPI:
+    """The FastAPI app over ``graph`` (default: build and validate the project's data now)."""
+    settings = settings or Settings.from_env()
+    graph = graph if graph is not None else build()
+    store = OxigraphStore(graph)
+    triples = sum(1 for _ in store.oxigraph.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    pool = QueryPool(
+        graph.nquads(),
+        workers=settings.workers,
+        queue_limit=settings.queue_limit,
+        timeout_s=settings.query_timeout_s,
+        max_rows=settings.max_rows,
+        prefixes=PREFIXES,
+        # with nothing allow-listed no worker needs a network: take it away from them (best effort)
+        isolate_network=not settings.service_allowlist,
+        memory_limit_mb=settings.worker_memory_mb or None,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await pool.start()
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="neaspec-kg",
+        version=__version__,
+        description="Environmental cooperation mechanisms in North-East Asia: a SPARQL endpoint and a REST API.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.graph = graph
+    app.state.store = store  # the REST API reads this store, in this process
+    app.state.pool = pool
+    install_problem_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Accept", "Content-Type"],
+            expose_headers=["Retry-After", "Content-Type"],
+            max_age=3600,
+        )
+    app.include_router(sparql_router(pool, settings))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", tags=["meta"], summary="Liveness and the identity of the served graph")
+    def healthz() -> dict[str, Any]:
+        """Status, size and digest of the served graph, and how many SPARQL workers are up."""
+        stats = pool.stats()
+        if stats.workers == 0:
+            raise ProblemError(503, detail="No SPARQL worker is running.", headers={"Retry-After": "5"})
+        return {
+            "status": "ok" if stats.workers == pool.size else "degraded",
+            "triples": triples,
+            "quads": len(graph.quads),
+            "named_graphs": len(graph.graph_names),
+            "digest": graph.digest,
+            "sparql_workers": stats.workers,
+        }
+
+    return app

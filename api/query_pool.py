@@ -1,0 +1,599 @@
+"""SPARQL evaluation in worker processes, so that a query can be stopped and cannot stall the server.
+
+Why processes: pyoxigraph cannot cancel a running query from another thread, so a query that runs for
+minutes would hold a thread (and the GIL-free Rust work would compete with the API) until it ends. Here
+every query runs in a worker process that holds its own copy of the store; the server waits for the
+answer in a thread (never on the event loop) and, when the timeout passes, kills the worker (SIGKILL: the
+work really stops) and starts a replacement in the background. The REST API keeps answering from the main
+process's own store meanwhile.
+
+Each worker loads the validated graph from its N-Quads (sent over the pipe at start, so no temporary file
+is left behind) and materialises the dataset exactly as ``neaspec_kg.store.OxigraphStore`` does: the
+named graphs, plus a default graph that is the RDF merge of all of them. Results are serialised inside
+the worker with pyoxigraph's own serialisers and counted against the row cap while they are produced, so
+an oversized result is cut off early instead of being built in memory. On Linux, when no SERVICE endpoint
+is allowed, a worker also moves itself into an empty network namespace (best effort): even a SERVICE
+clause that slipped past the lexical check in ``api.sparql`` could then not open a connection.
+
+The pool has a bounded queue: when ``queue_limit`` requests already wait for a worker, a new one fails
+at once with ``PoolBusy`` (the endpoint answers 503 with Retry-After) instead of piling up.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import math
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Literal
+
+import pyoxigraph as ox
+
+log = logging.getLogger(__name__)
+
+#: result formats by the names used in a QueryJob (media types and aliases live in api.sparql)
+RESULTS_FORMATS: dict[str, ox.QueryResultsFormat] = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+#: the SPARQL 1.1 CSV/TSV formats do not define ASK results
+BOOLEAN_FORMATS = ("json", "xml")
+GRAPH_FORMATS: dict[str, ox.RdfFormat] = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+
+ResultKind = Literal["solutions", "boolean", "graph"]
+
+
+# --------------------------------------------------------------------------- jobs, results, errors
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    """One query as the endpoint hands it to a worker.
+
+    The query form is only certain once pyoxigraph has parsed the query, so the job carries the
+    negotiated format for each kind of result (None: the client accepts none of ours for that kind).
+    ``default_graphs``/``named_graphs`` are the Protocol's ``default-graph-uri``/``named-graph-uri``;
+    both None means "the store's dataset" (the merge as default graph, all named graphs available).
+    """
+
+    query: str
+    select_format: str | None = "json"
+    ask_format: str | None = "json"
+    graph_format: str | None = "turtle"
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    kind: ResultKind
+    format: str
+    body: bytes
+    #: solutions (SELECT), triples (CONSTRUCT/DESCRIBE) or 1 (ASK)
+    rows: int
+    #: seconds spent in the worker (evaluation and serialisation)
+    elapsed_s: float
+
+
+class QueryPoolError(Exception):
+    """Base class of everything ``QueryPool.run`` raises on purpose."""
+
+
+class QuerySyntaxError(QueryPoolError):
+    def __init__(self, message: str, line: int | None, column: int | None) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
+class TooManyRows(QueryPoolError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the result has more than {limit} rows")
+        self.limit = limit
+
+
+class NotAcceptable(QueryPoolError):
+    def __init__(self, kind: ResultKind) -> None:
+        super().__init__(f"no acceptable format for {kind}")
+        self.kind = kind
+
+
+class QueryTimeout(QueryPoolError):
+    def __init__(self, timeout_s: float) -> None:
+        super().__init__(f"the query ran for more than {timeout_s:g} s")
+        self.timeout_s = timeout_s
+
+
+class PoolBusy(QueryPoolError):
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__("all SPARQL workers are busy and the queue is full")
+        self.retry_after_s = retry_after_s
+
+
+class WorkerCrashed(QueryPoolError):
+    def __init__(self, exitcode: int | None) -> None:
+        reason = "it ran out of memory" if exitcode in (-signal.SIGABRT, -signal.SIGSEGV) else f"exit code {exitcode}"
+        super().__init__(f"the worker evaluating the query stopped ({reason})")
+        self.exitcode = exitcode
+
+
+class QueryEvaluationError(QueryPoolError):
+    """The query parsed but its evaluation failed (``remote`` when a SERVICE call failed)."""
+
+    def __init__(self, message: str, *, remote: bool) -> None:
+        super().__init__(message)
+        self.remote = remote
+
+
+class PoolClosed(QueryPoolError):
+    pass
+
+
+# --------------------------------------------------------------------------- the worker process
+
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWNET = 0x40000000
+_SYNTAX_POSITION = re.compile(r"^error at (\d+):(\d+):\s*")
+
+
+class _Overflow(Exception):
+    """Raised inside a worker's serialiser when the row cap is passed; stops evaluation early."""
+
+
+def _isolate_network() -> bool:
+    """Move this process into a new, empty network namespace (Linux; root or user namespaces needed).
+    Defence in depth only: the endpoint refuses SERVICE before a query gets here."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return any(libc.unshare(flags) == 0 for flags in (_CLONE_NEWNET, _CLONE_NEWUSER | _CLONE_NEWNET))
+    except (OSError, AttributeError):
+        return False
+
+
+def _limit_memory(megabytes: int | None) -> None:
+    """Cap the worker's address space: a runaway query then fails its own worker, not the machine."""
+    if not megabytes:
+        return
+    try:
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, OSError, ValueError):
+        log.warning("cannot limit SPARQL worker memory on this platform")
+
+
+def load_dataset(nquads: bytes) -> ox.Store:
+    """The endpoint's dataset: named graphs as built, default graph := their RDF merge.
+
+    The same layout as ``neaspec_kg.store.OxigraphStore`` (see that module for why the merge is
+    materialised rather than using Oxigraph's union-default-graph mode)."""
+    quads = list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
+    store = ox.Store()
+    store.bulk_extend(quads)
+    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
+    return store
+
+
+def dataset_summary(store: ox.Store) -> dict[str, Any]:
+    """Triples in the default graph and in each named graph (for the service description)."""
+    default = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    named = {
+        g.value: sum(1 for _ in store.quads_for_pattern(None, None, None, g))
+        for g in store.named_graphs()
+        if isinstance(g, ox.NamedNode)
+    }
+    return {"default_triples": default, "named_graphs": dict(sorted(named.items()))}
+
+
+class _CountingSink:
+    """A binary sink for pyoxigraph's TSV serialiser that counts result lines as they are written.
+
+    TSV has exactly one line per solution (newlines inside literals are escaped), so counting newlines
+    counts rows; passing the cap raises inside the serialiser, which stops the query's evaluation."""
+
+    def __init__(self, max_rows: int) -> None:
+        self.chunks: list[bytes] = []
+        self.lines = 0
+        self.max_lines = max_rows + 1  # the header line
+
+    def write(self, data: bytes) -> int:
+        chunk = bytes(data)
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.max_lines:
+            raise _Overflow
+        self.chunks.append(chunk)
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+
+def _serialize_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> tuple[bytes, int]:
+    sink = _CountingSink(max_rows)
+    result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+    tsv = b"".join(sink.chunks)
+    rows = max(sink.lines - 1, 0)
+    if fmt == "tsv":
+        return tsv, rows
+    # TSV is lossless (terms in N-Triples/Turtle syntax, blank node labels kept): re-read and write the
+    # requested format with pyoxigraph's serialiser, now that the row count is known to be within the cap
+    solutions = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+    assert isinstance(solutions, ox.QuerySolutions)
+    return solutions.serialize(format=RESULTS_FORMATS[fmt]) or b"", rows
+
+
+def _capped(triples: Iterable[ox.Triple], max_rows: int, counter: list[int]) -> Iterator[ox.Triple]:
+    for triple in triples:
+        counter[0] += 1
+        if counter[0] > max_rows:
+            raise _Overflow
+        yield triple
+
+
+def _dataset_kwargs(job: QueryJob) -> dict[str, Any]:
+    if job.default_graphs is None and job.named_graphs is None:
+        return {}
+    # Protocol §2.1.4: once either parameter is given, the dataset is exactly what the parameters name
+    return {
+        "default_graph": [ox.NamedNode(g) for g in job.default_graphs or ()],
+        "named_graphs": [ox.NamedNode(g) for g in job.named_graphs or ()],
+    }
+
+
+def execute(store: ox.Store, job: QueryJob, max_rows: int, prefixes: Mapping[str, str]) -> tuple[Any, ...]:
+    """Evaluate and serialise one job; the reply is a plain tuple (cheap to pickle, no classes needed)."""
+    started = time.perf_counter()
+    try:
+        result = store.query(job.query, **_dataset_kwargs(job))
+        if isinstance(result, ox.QuerySolutions):
+            kind: ResultKind = "solutions"
+            if job.select_format is None:
+                return ("not-acceptable", kind)
+            fmt = job.select_format
+            body, rows = _serialize_solutions(result, fmt, max_rows)
+        elif isinstance(result, ox.QueryBoolean):
+            kind = "boolean"
+            if job.ask_format not in BOOLEAN_FORMATS:
+                return ("not-acceptable", kind)
+            fmt = job.ask_format
+            body, rows = result.serialize(format=RESULTS_FORMATS[fmt]) or b"", 1
+        else:
+            kind = "graph"
+            if job.graph_format is None:
+                return ("not-acceptable", kind)
+            fmt = job.graph_format
+            counter = [0]
+            rdf_format = GRAPH_FORMATS[fmt]
+            extra = {"prefixes": dict(prefixes)} if rdf_format is ox.RdfFormat.TURTLE else {}
+            body = ox.serialize(_capped(result, max_rows, counter), format=rdf_format, **extra) or b""
+            rows = counter[0]
+    except _Overflow:
+        return ("too-many", max_rows)
+    except SyntaxError as exc:
+        message = str(exc.msg if getattr(exc, "msg", None) else exc)
+        position = _SYNTAX_POSITION.match(message)
+        if position:
+            return ("syntax", message[position.end():], int(position.group(1)), int(position.group(2)))
+        return ("syntax", message, None, None)
+    except OSError as exc:  # pyoxigraph raises OSError for I/O, which at query time means a SERVICE call
+        return ("failed", str(exc), True)
+    except (RuntimeError, ValueError, TypeError) as exc:
+        return ("failed", str(exc), False)
+    return ("ok", kind, fmt, body, rows, time.perf_counter() - started)
+
+
+def _worker_main(conn: Connection, max_rows: int, prefixes: dict[str, str], isolate: bool,
+                 memory_mb: int | None) -> None:
+    """Body of a worker process: load the dataset once, then answer jobs until told to stop."""
+    isolated = _isolate_network() if isolate else False
+    _limit_memory(memory_mb)
+    store = load_dataset(conn.recv_bytes())
+    conn.send(("ready", os.getpid(), isolated, dataset_summary(store)))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return  # the server went away
+        if job is None:
+            return
+        conn.send(execute(store, job, max_rows, prefixes))
+
+
+def _child_entry() -> None:
+    """``python -c`` entry point of a worker (see ``QueryPool._spawn``); argv[1] is the socket's fd."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal reaches the group; the parent decides
+    conn = Connection(int(sys.argv[1]))
+    settings = conn.recv()
+    _worker_main(conn, **settings)
+
+
+# --------------------------------------------------------------------------- the server side
+
+
+#: the directory that holds the ``api`` package, so that a worker imports the same code as the server
+_CODE_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+@dataclass
+class _Worker:
+    process: subprocess.Popen[bytes]
+    conn: Connection
+    isolated: bool
+    jobs: int = 0
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def exitcode(self) -> int | None:
+        return self.process.poll()
+
+    def roundtrip(self, job: QueryJob, timeout_s: float) -> tuple[Any, ...]:
+        """Send a job and wait for the reply (runs in a thread). On timeout the worker is killed here,
+        so the work stops at the deadline whatever happens to the waiting request."""
+        self.jobs += 1
+        try:
+            self.conn.send(job)
+            if not self.conn.poll(timeout_s):
+                self.kill()
+                return ("timeout",)
+            return self.conn.recv()
+        except (EOFError, OSError):
+            self.kill()
+            return ("crashed", self.exitcode)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
+        with contextlib.suppress(OSError):
+            self.conn.close()
+
+    def stop(self, grace_s: float = 2.0) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(None)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(grace_s)
+        self.kill()
+
+
+@dataclass
+class PoolStats:
+    workers: int
+    idle: int
+    waiting: int
+    replaced: int
+    isolated: bool
+    pids: list[int] = field(default_factory=list)
+
+
+class QueryPool:
+    """A fixed number of SPARQL worker processes behind a bounded queue (see the module docstring).
+
+    Use from one event loop: ``await pool.start()``, ``await pool.run(job)``, ``await pool.close()``.
+    """
+
+    def __init__(
+        self,
+        nquads: bytes,
+        *,
+        workers: int = 2,
+        queue_limit: int = 32,
+        timeout_s: float = 10.0,
+        max_rows: int = 100_000,
+        prefixes: Mapping[str, str] | None = None,
+        isolate_network: bool = True,
+        memory_limit_mb: int | None = None,
+        start_timeout_s: float = 60.0,
+    ) -> None:
+        if workers < 1 or queue_limit < 0:
+            raise ValueError("a pool needs at least one worker and a non-negative queue limit")
+        self._nquads = nquads
+        self.size = workers
+        self.queue_limit = queue_limit
+        self.timeout_s = timeout_s
+        self.max_rows = max_rows
+        self._prefixes = dict(prefixes or {})
+        self._isolate = isolate_network
+        self._memory_mb = memory_limit_mb
+        self._start_timeout_s = start_timeout_s
+        self._threads = ThreadPoolExecutor(max_workers=2 * workers + 1, thread_name_prefix="sparql-pool")
+        self._workers: list[_Worker] = []
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._waiting = 0
+        self._replaced = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._started = False
+        self._closed = False
+        #: triples per graph of the served dataset, reported by the first worker
+        self.dataset: dict[str, Any] = {}
+
+    # -- lifecycle
+
+    async def start(self) -> None:
+        """Start all workers (in parallel, off the event loop) and wait until each has loaded the data."""
+        if self._started:
+            raise RuntimeError("pool already started")
+        self._started = True
+        loop = asyncio.get_running_loop()
+        results = await asyncio.gather(
+            *(loop.run_in_executor(self._threads, self._spawn) for _ in range(self.size)), return_exceptions=True
+        )
+        failures = [r for r in results if isinstance(r, BaseException)]
+        for worker in results:
+            if isinstance(worker, _Worker):
+                self._workers.append(worker)
+                self._idle.put_nowait(worker)
+        if failures:
+            await self.close()
+            raise RuntimeError(f"SPARQL workers failed to start: {failures[0]}") from failures[0]
+
+    async def close(self) -> None:
+        """Stop every worker (gracefully, then by force) and the helper threads. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        workers, self._workers = self._workers, []
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(None, w.stop) for w in workers))
+        self._threads.shutdown(wait=False, cancel_futures=True)
+
+    def _spawn(self) -> _Worker:
+        """Start one worker process and wait until it has loaded the dataset (runs in a thread).
+
+        A fresh interpreter (``python -c``), not multiprocessing: forking a threaded server is unsafe, and
+        multiprocessing's spawn re-imports the server's ``__main__`` module, which breaks scripts without
+        an ``if __name__ == "__main__"`` guard. The two ends talk over a socket pair with
+        multiprocessing's Connection framing."""
+        ours, theirs = socket.socketpair()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_CODE_ROOT, env.get("PYTHONPATH")) if p)
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", "from api.query_pool import _child_entry; _child_entry()", str(theirs.fileno())],
+                stdin=subprocess.DEVNULL, pass_fds=(theirs.fileno(),), env=env, close_fds=True,
+            )
+        finally:
+            theirs.close()
+        worker = _Worker(process, Connection(ours.detach()), isolated=False)
+        try:
+            worker.conn.send({"max_rows": self.max_rows, "prefixes": self._prefixes, "isolate": self._isolate,
+                              "memory_mb": self._memory_mb})
+            worker.conn.send_bytes(self._nquads)
+            if not worker.conn.poll(self._start_timeout_s):
+                raise TimeoutError(f"no answer within {self._start_timeout_s:g} s")
+            tag, _pid, isolated, summary = worker.conn.recv()
+        except (EOFError, OSError, TimeoutError, ValueError) as exc:
+            worker.kill()
+            raise RuntimeError(f"SPARQL worker did not start (exit code {worker.exitcode}): {exc!r}") from exc
+        if tag != "ready":
+            worker.kill()
+            raise RuntimeError(f"SPARQL worker sent {tag!r} instead of 'ready'")
+        worker.isolated = bool(isolated)
+        if not self.dataset:
+            self.dataset = summary
+        return worker
+
+    # -- running queries
+
+    @property
+    def retry_after_s(self) -> int:
+        """A fair guess for Retry-After when the pool is saturated: one query timeout."""
+        return max(1, math.ceil(self.timeout_s))
+
+    async def _acquire(self) -> _Worker:
+        if self._closed or not self._started:
+            raise PoolClosed("the SPARQL pool is not running")
+        with contextlib.suppress(asyncio.QueueEmpty):
+            return self._idle.get_nowait()
+        if self._waiting >= self.queue_limit:
+            raise PoolBusy(self.retry_after_s)
+        self._waiting += 1
+        try:
+            # a request that cannot get a worker within one timeout would most likely time out anyway
+            return await asyncio.wait_for(self._idle.get(), timeout=self.timeout_s)
+        except TimeoutError:
+            raise PoolBusy(self.retry_after_s) from None
+        finally:
+            self._waiting -= 1
+
+    async def run(self, job: QueryJob) -> QueryResult:
+        """Evaluate ``job`` in a worker; raise one of the QueryPoolError subclasses on failure."""
+        worker = await self._acquire()
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._threads, worker.roundtrip, job, self.timeout_s)
+        future.add_done_callback(lambda f: self._after_job(worker, f))
+        # shield: if the request is cancelled, the roundtrip still ends and the worker is still recycled
+        reply = await asyncio.shield(future)
+        return self._interpret(reply)
+
+    def _after_job(self, worker: _Worker, future: asyncio.Future[tuple[Any, ...]]) -> None:
+        healthy = not future.cancelled() and future.exception() is None and future.result()[0] not in {
+            "timeout", "crashed"}
+        if self._closed:
+            return
+        if healthy:
+            self._idle.put_nowait(worker)
+            return
+        with contextlib.suppress(ValueError):
+            self._workers.remove(worker)
+        task = asyncio.get_running_loop().create_task(self._replace(worker))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _replace(self, old: _Worker) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._threads, old.kill)
+        delay = 0.5
+        while not self._closed:
+            try:
+                worker = await loop.run_in_executor(self._threads, self._spawn)
+            except RuntimeError:
+                log.exception("could not start a replacement SPARQL worker; retrying in %.1f s", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            if self._closed:
+                await loop.run_in_executor(None, worker.stop)
+                return
+            self._workers.append(worker)
+            self._replaced += 1
+            self._idle.put_nowait(worker)
+            log.info("SPARQL worker %d replaced by %d", old.pid, worker.pid)
+            return
+
+    def _interpret(self, reply: tuple[Any, ...]) -> QueryResult:
+        tag = reply[0]
+        if tag == "ok":
+            _, kind, fmt, body, rows, elapsed = reply
+            return QueryResult(kind=kind, format=fmt, body=body, rows=rows, elapsed_s=elapsed)
+        if tag == "syntax":
+            raise QuerySyntaxError(reply[1], reply[2], reply[3])
+        if tag == "too-many":
+            raise TooManyRows(reply[1])
+        if tag == "not-acceptable":
+            raise NotAcceptable(reply[1])
+        if tag == "timeout":
+            raise QueryTimeout(self.timeout_s)
+        if tag == "crashed":
+            raise WorkerCrashed(reply[1])
+        if tag == "failed":
+            raise QueryEvaluationError(reply[1], remote=reply[2])
+        raise QueryPoolError(f"unexpected worker reply {tag!r}")
+
+    # -- introspection
+
+    def stats(self) -> PoolStats:
+        return PoolStats(
+            workers=len(self._workers),
+            idle=self._idle.qsize(),
+            waiting=self._waiting,
+            replaced=self._replaced,
+            isolated=bool(self._workers) and all(w.isolated for w in self._workers),
+            pids=[w.pid for w in self._workers],
+        )

@@ -1,0 +1,649 @@
+"""``/sparql``: the SPARQL 1.1 Protocol query operation, the service description and the query editor.
+
+What the W3C SPARQL 1.1 Protocol asks of the query operation, and how this module does it:
+
+- three ways to send a query: ``GET ?query=``, ``POST`` ``application/x-www-form-urlencoded`` and ``POST``
+  ``application/sparql-query``; ``default-graph-uri`` / ``named-graph-uri`` (repeatable) set the dataset;
+- content negotiation (with q-values) between the SPARQL results formats (JSON, XML, CSV, TSV) for SELECT
+  and ASK, and RDF formats (Turtle, N-Triples, JSON-LD, RDF/XML) for CONSTRUCT and DESCRIBE; 406 when none
+  is acceptable;
+- 400 for malformed requests (two ``query`` parameters, missing or wrong media type, a body that is not
+  UTF-8, a syntax error, reported with the parser's line and column);
+- ``GET /sparql`` without a query returns the SPARQL 1.1 Service Description, or for a browser an HTML
+  editor (YASGUI, served from our own static files) preloaded with the named-query catalogue.
+
+On top of the Protocol, the endpoint is safe to expose: it is read-only (updates are refused with 403),
+``SERVICE`` is refused unless its IRI is allow-listed (checked here, lexically, before anything runs),
+and queries run in ``api.query_pool`` worker processes with a timeout, a row cap and a bounded queue.
+Every error is an RFC 9457 problem document (``api.problems``).
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from string import Template
+from typing import Any
+from urllib.parse import parse_qsl, urljoin
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from api.problems import PROBLEM_BASE, ProblemError
+from api.query_pool import (
+    NotAcceptable,
+    PoolBusy,
+    PoolClosed,
+    QueryEvaluationError,
+    QueryJob,
+    QueryPool,
+    QueryResult,
+    QuerySyntaxError,
+    QueryTimeout,
+    TooManyRows,
+    WorkerCrashed,
+)
+from api.settings import Settings
+from neaspec_kg.catalogue import catalogue
+from neaspec_kg.errors import NeaspecKgError
+from neaspec_kg.namespaces import DCTERMS, PREFIXES, RDF
+
+# --------------------------------------------------------------------------- media types
+
+#: media types we answer with, best first (the first is the default for an absent Accept or */*),
+#: each with the format name used by api.query_pool; later entries are common aliases
+SELECT_TYPES: dict[str, str] = {
+    "application/sparql-results+json": "json",
+    "application/sparql-results+xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+    "application/json": "json",
+    "application/xml": "xml",
+    "text/xml": "xml",
+}
+#: SPARQL 1.1 CSV/TSV do not define ASK results
+ASK_TYPES: dict[str, str] = {k: v for k, v in SELECT_TYPES.items() if v in {"json", "xml"}}
+GRAPH_TYPES: dict[str, str] = {
+    "text/turtle": "turtle",
+    "application/n-triples": "ntriples",
+    "application/ld+json": "jsonld",
+    "application/rdf+xml": "rdfxml",
+    "application/x-turtle": "turtle",
+    "application/xml": "rdfxml",
+}
+HTML_TYPE = "text/html"
+#: what GET /sparql without a query can return: the service description as RDF, or the editor page
+DESCRIPTION_TYPES: dict[str, str] = {
+    "text/turtle": "turtle",
+    "application/rdf+xml": "rdfxml",
+    "application/ld+json": "jsonld",
+    "application/n-triples": "ntriples",
+    HTML_TYPE: "html",
+    "application/x-turtle": "turtle",
+}
+_RDF_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+FORM_TYPE = "application/x-www-form-urlencoded"
+QUERY_TYPE = "application/sparql-query"
+UPDATE_TYPE = "application/sparql-update"
+ALLOW = "GET, POST, OPTIONS"
+
+
+def parse_accept(header: str) -> list[tuple[str, str, float]]:
+    """Media ranges of an Accept header as (type, subtype, q); malformed ranges are skipped."""
+    ranges = []
+    for part in header.split(","):
+        media, *params = part.split(";")
+        media = media.strip().lower()
+        if media == "*":  # seen in the wild for */*
+            media = "*/*"
+        kind, slash, sub = media.partition("/")
+        if not slash or not kind or not sub:
+            continue
+        q = 1.0
+        valid = True
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    valid = False
+        if valid:
+            ranges.append((kind, sub, q))
+    return ranges
+
+
+def negotiate(accept: str | None, offers: Sequence[str]) -> str | None:
+    """The offer the client prefers (RFC 9110 §12.5.1): each offer gets the q of the most specific range
+    that matches it; the highest q > 0 wins, ties go to the earlier offer. No usable Accept header
+    means "anything", so the first offer."""
+    ranges = parse_accept(accept) if accept else []
+    if not ranges:
+        return offers[0] if offers else None
+    best, best_q = None, 0.0
+    for offer in offers:
+        kind, _, sub = offer.partition("/")
+        specificity, q = -1, 0.0
+        for r_kind, r_sub, r_q in ranges:
+            if (r_kind, r_sub) == (kind, sub):
+                level = 2
+            elif r_kind == kind and r_sub == "*":
+                level = 1
+            elif (r_kind, r_sub) == ("*", "*"):
+                level = 0
+            else:
+                continue
+            if level > specificity:
+                specificity, q = level, r_q
+            elif level == specificity:
+                q = max(q, r_q)
+        if q > best_q:
+            best, best_q = offer, q
+    return best
+
+
+# --------------------------------------------------------------------------- a lexical look at the query
+
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_NAME = r"[\w\-.\u00B7\u0300-\u036F\u203F-\u2040]"
+_TOKEN = re.compile(
+    r"""
+      (?P<ws>\s+)
+    | (?P<comment>\#[^\r\n]*)
+    | (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
+               | \"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
+               | '(?:[^'\\\r\n]|\\.)*'
+               | "(?:[^"\\\r\n]|\\.)*")
+    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]*)
+    | (?P<bnode>_:NAME*)
+    | (?P<pname>(?:[^\W\d_]NAME*)?:(?:NAME|:|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%])*)
+    | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+    | (?P<other>.)
+    """.replace("NAME", _NAME),
+    re.VERBOSE | re.DOTALL,
+)
+QUERY_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
+UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+
+
+@dataclass(frozen=True)
+class ServiceTarget:
+    """The endpoint of one SERVICE clause: ``iri`` is None for a variable or an unresolvable name."""
+
+    written: str
+    iri: str | None
+
+
+@dataclass(frozen=True)
+class QueryScan:
+    form: str | None
+    is_update: bool
+    services: tuple[ServiceTarget, ...]
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out = []
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or "other"
+        if kind not in {"ws", "comment"}:
+            out.append((kind, m.group()))
+    return out
+
+
+def _unescape_codepoints(text: str) -> str:
+    """SPARQL 1.1 §19.2: ``\\uXXXX`` escapes are replaced before parsing, anywhere in the query, so a
+    keyword can be spelt ``\\u0053ERVICE``; undo them first so that the scan sees what the parser sees."""
+
+    def replace(m: re.Match[str]) -> str:
+        try:
+            return chr(int(m.group(1) or m.group(2), 16))
+        except (ValueError, OverflowError):
+            return m.group()
+
+    return _UNICODE_ESCAPE.sub(replace, text)
+
+
+def scan_query(text: str) -> QueryScan:
+    """The query form, whether it is an update, and every SERVICE target, found outside comments, string
+    literals and IRIs. The parser in the worker has the last word on syntax; this scan only has to be
+    conservative: whatever it cannot resolve counts as a SERVICE that is not allowed."""
+    tokens = _tokens(_unescape_codepoints(text))
+    base: str | None = None
+    prefixes: dict[str, str] = {}
+    i = 0
+    while i < len(tokens):  # the prologue
+        kind, value = tokens[i]
+        word = value.upper() if kind == "word" else ""
+        if word == "BASE" and i + 1 < len(tokens) and tokens[i + 1][0] == "iri":
+            base = urljoin(base or "", tokens[i + 1][1][1:-1])
+            i += 2
+        elif word == "PREFIX" and i + 2 < len(tokens) and tokens[i + 1][0] == "pname" and tokens[i + 2][0] == "iri":
+            prefixes[tokens[i + 1][1].rstrip(":")] = urljoin(base or "", tokens[i + 2][1][1:-1])
+            i += 3
+        else:
+            break
+    form = None
+    if i < len(tokens) and tokens[i][0] == "word":
+        first = tokens[i][1].upper()
+        if first in QUERY_FORMS or first in UPDATE_KEYWORDS:
+            form = first
+    services = []
+    for j, (kind, value) in enumerate(tokens):
+        if kind != "word" or value.upper() != "SERVICE":
+            continue
+        k = j + 1
+        if k < len(tokens) and tokens[k][0] == "word" and tokens[k][1].upper() == "SILENT":
+            k += 1
+        target_kind, target = tokens[k] if k < len(tokens) else ("other", "")
+        iri = None
+        if target_kind == "iri":
+            iri = urljoin(base or "", target[1:-1])
+        elif target_kind == "pname":
+            prefix, _, local = target.partition(":")
+            if prefix in prefixes:
+                iri = prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
+        services.append(ServiceTarget(target, iri))
+    return QueryScan(form=form, is_update=form in UPDATE_KEYWORDS, services=tuple(services))
+
+
+# --------------------------------------------------------------------------- request parsing
+
+
+def _problem(status: int, slug: str, title: str, detail: str, **extensions: Any) -> ProblemError:
+    return ProblemError(status, title, detail, type_=PROBLEM_BASE + slug, **extensions)
+
+
+def _bad_request(detail: str, **extensions: Any) -> ProblemError:
+    return _problem(400, "malformed-request", "Malformed SPARQL Protocol request", detail, **extensions)
+
+
+def _utf8(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _bad_request(f"The {what} is not valid UTF-8 (byte {data[exc.start]:#04x} at offset {exc.start}); "
+                           "the SPARQL Protocol requires UTF-8.") from None
+
+
+def _parse_params(raw: bytes, what: str) -> list[tuple[str, str]]:
+    """``application/x-www-form-urlencoded`` pairs, strictly UTF-8 before and after percent-decoding."""
+    try:
+        return parse_qsl(_utf8(raw, what), keep_blank_values=True, encoding="utf-8", errors="strict",
+                         max_num_fields=1000)
+    except UnicodeDecodeError as exc:
+        raise _bad_request(f"A percent-encoded value in the {what} is not valid UTF-8: {exc.reason}.") from None
+    except ValueError as exc:
+        raise _bad_request(f"The {what} cannot be parsed: {exc}.") from None
+
+
+def _media_type(header: str | None) -> tuple[str | None, dict[str, str]]:
+    if not header or not header.strip():
+        return None, {}
+    media, *params = header.split(";")
+    parsed = {}
+    for param in params:
+        key, _, value = param.partition("=")
+        parsed[key.strip().lower()] = value.strip().strip('"')
+    return media.strip().lower(), parsed
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it is known to exceed ``limit``: from the
+    Content-Length header before reading anything, else while streaming. It is never read whole."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            size = int(declared)
+        except ValueError:
+            raise _bad_request("Content-Length is not a number.") from None
+        if size > limit:
+            raise _too_large(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _too_large(limit)
+    return bytes(body)
+
+
+def _too_large(limit: int) -> ProblemError:
+    return _problem(413, "request-too-large", "Request too large",
+                    f"This endpoint accepts requests of at most {limit} bytes.", limit=limit)
+
+
+def _graph_iris(values: Iterable[str], parameter: str) -> tuple[str, ...]:
+    out = []
+    for value in values:
+        try:
+            if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", value):
+                raise ValueError("not absolute")
+            ox.NamedNode(value)
+        except ValueError:
+            raise _bad_request(f"{parameter} {value!r} is not an absolute IRI.", parameter=parameter) from None
+        out.append(value)
+    return tuple(out)
+
+
+def _updates_refused(detail: str = "") -> ProblemError:
+    return _problem(403, "update-not-allowed", "Updates are not allowed",
+                    detail or "This endpoint is read-only: SPARQL Update operations are not allowed.")
+
+
+# --------------------------------------------------------------------------- the service description
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS = "http://www.w3.org/ns/formats/"
+VOID = "http://rdfs.org/ns/void#"
+ENTAILMENT = "http://www.w3.org/ns/entailment/"
+RESULT_FORMAT_IRIS = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+                      "Turtle", "N-Triples", "JSON-LD", "RDF_XML"]
+SD_PREFIXES = {"sd": SD, "formats": FORMATS, "void": VOID, "ent": ENTAILMENT, "dcterms": DCTERMS, "rdf": RDF}
+
+
+def service_description(endpoint: str, dataset: Mapping[str, Any], settings: Settings) -> list[ox.Triple]:
+    """SPARQL 1.1 Service Description of this endpoint, with the dataset it serves.
+
+    ``sd:UnionDefaultGraph`` is declared because the default graph is the RDF merge of the named graphs
+    (see neaspec_kg.store); ``sd:BasicFederatedQuery`` only when some SERVICE endpoint is allowed."""
+
+    def n(iri: str) -> ox.NamedNode:
+        return ox.NamedNode(iri)
+
+    a = n(RDF + "type")
+    service, ds, default = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
+    triples = [
+        ox.Triple(service, a, n(SD + "Service")),
+        ox.Triple(service, n(SD + "endpoint"), n(endpoint)),
+        ox.Triple(service, n(SD + "supportedLanguage"), n(SD + "SPARQL11Query")),
+        ox.Triple(service, n(SD + "feature"), n(SD + "UnionDefaultGraph")),
+        ox.Triple(service, n(SD + "defaultEntailmentRegime"), n(ENTAILMENT + "Simple")),
+        ox.Triple(service, n(DCTERMS + "title"), ox.Literal("neaspec-kg SPARQL endpoint", language="en")),
+        ox.Triple(service, n(DCTERMS + "description"), ox.Literal(
+            "Read-only SPARQL 1.1 endpoint over the neaspec-kg knowledge graph. The default graph is the merge "
+            f"of the named graphs, one per source. Queries stop after {settings.query_timeout_s:g} s and may "
+            f"return at most {settings.max_rows} rows.", language="en")),
+        ox.Triple(service, n(SD + "defaultDataset"), ds),
+        ox.Triple(ds, a, n(SD + "Dataset")),
+        ox.Triple(ds, n(SD + "defaultGraph"), default),
+        ox.Triple(default, a, n(SD + "Graph")),
+        ox.Triple(default, n(VOID + "triples"), ox.Literal(str(dataset.get("default_triples", 0)),
+                                                           datatype=n("http://www.w3.org/2001/XMLSchema#integer"))),
+    ]
+    if settings.service_allowlist:
+        triples.append(ox.Triple(service, n(SD + "feature"), n(SD + "BasicFederatedQuery")))
+    triples += [ox.Triple(service, n(SD + "resultFormat"), n(FORMATS + f)) for f in RESULT_FORMAT_IRIS]
+    for name, count in dict(dataset.get("named_graphs", {})).items():
+        named, graph = ox.BlankNode(), ox.BlankNode()
+        triples += [
+            ox.Triple(ds, n(SD + "namedGraph"), named),
+            ox.Triple(named, a, n(SD + "NamedGraph")),
+            ox.Triple(named, n(SD + "name"), n(name)),
+            ox.Triple(named, n(SD + "graph"), graph),
+            ox.Triple(graph, a, n(SD + "Graph")),
+            ox.Triple(graph, n(VOID + "triples"), ox.Literal(str(count),
+                                                             datatype=n("http://www.w3.org/2001/XMLSchema#integer"))),
+        ]
+    return triples
+
+
+# --------------------------------------------------------------------------- the editor page
+
+_PAGE = Template("""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>neaspec-kg · SPARQL editor</title>
+<link rel="stylesheet" href="$static/vendor/yasgui/yasgui.min.css">
+<link rel="stylesheet" href="$static/sparql-editor.css">
+</head>
+<body>
+<header class="nk-header">
+<h1>neaspec-kg SPARQL endpoint</h1>
+<p>Read-only SPARQL 1.1 over the knowledge graph of environmental cooperation mechanisms in North-East Asia.
+The default graph is the merge of all sources; <code>GRAPH ?source { … }</code> shows where each fact comes
+from. Queries stop after $timeout s and return at most $max_rows rows. Endpoint: <code>$endpoint</code>
+(its service description answers <code>GET</code> with <code>Accept: text/turtle</code>).</p>
+</header>
+<nav class="nk-examples" aria-label="Example queries">
+<h2>Example queries</h2>
+<ul>
+$examples
+</ul>
+</nav>
+<main id="yasgui" class="nk-editor"></main>
+<script type="application/json" id="nk-sparql-config">$config</script>
+<script src="$static/vendor/yasgui/yasgui.min.js"></script>
+<script src="$static/sparql-editor.js"></script>
+</body>
+</html>
+""")
+_EXAMPLE = Template('<li><button type="button" class="nk-example" data-example="$name" title="$description">'
+                    "$title</button></li>")
+#: the page loads scripts, styles and data from this server only; the browser enforces it
+EDITOR_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+              "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+              "frame-ancestors 'none'")
+
+
+def _script_json(value: Any) -> str:
+    """JSON that is safe inside a <script> element: no '<', '>' or '&' can end the element or start markup."""
+    text = json.dumps(value, ensure_ascii=False)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                         ("\u2029", "\\u2029")):
+        text = text.replace(char, escape)
+    return text
+
+
+def example_queries() -> list[dict[str, str]]:
+    """The named-query catalogue as editor examples: each query with its example parameters bound."""
+    examples = []
+    for query in catalogue().values():
+        try:
+            text = query.bind(query.example)
+        except NeaspecKgError:
+            text = query.text
+        examples.append({"name": query.name, "title": query.title, "description": query.description, "query": text})
+    return examples
+
+
+def editor_page(root_path: str, endpoint: str, settings: Settings) -> str:
+    """The YASGUI page; every value inserted into the HTML is escaped, the configuration is script-safe JSON."""
+    examples = example_queries()
+    endpoint_path = root_path + "/sparql"
+    config = {"endpoint": endpoint_path, "prefixes": PREFIXES, "examples": examples}
+    esc = html.escape
+    items = "\n".join(
+        _EXAMPLE.substitute(name=esc(e["name"]), title=esc(e["title"]), description=esc(e["description"]))
+        for e in examples
+    )
+    return _PAGE.substitute(
+        static=esc(root_path + "/static"), endpoint=esc(endpoint),
+        timeout=esc(f"{settings.query_timeout_s:g}"), max_rows=esc(str(settings.max_rows)), examples=items,
+        config=_script_json(config),
+    )
+
+
+# --------------------------------------------------------------------------- the router
+
+
+@dataclass(frozen=True)
+class _Request:
+    """A Protocol query request once parsed: the query text and the dataset parameters."""
+
+    query: str
+    default_graphs: tuple[str, ...] | None
+    named_graphs: tuple[str, ...] | None
+
+
+def _from_params(params: list[tuple[str, str]], direct_query: str | None = None) -> _Request:
+    names = [k for k, _ in params]
+    if "update" in names:
+        raise _updates_refused("This endpoint is read-only: the 'update' parameter is not accepted.")
+    queries = [v for k, v in params if k == "query"]
+    if direct_query is not None:
+        if queries:
+            raise _bad_request("A query sent as the request body (application/sparql-query) must not also be "
+                               "given as a 'query' parameter.")
+        queries = [direct_query]
+    if len(queries) != 1:
+        raise _bad_request(f"Exactly one 'query' parameter is required; this request has {len(queries)}.")
+    if not queries[0].strip():
+        raise _bad_request("The query is empty.")
+    defaults = _graph_iris((v for k, v in params if k == "default-graph-uri"), "default-graph-uri")
+    named = _graph_iris((v for k, v in params if k == "named-graph-uri"), "named-graph-uri")
+    if not defaults and not named:
+        return _Request(queries[0], None, None)
+    return _Request(queries[0], defaults, named)
+
+
+def sparql_router(pool: QueryPool, settings: Settings) -> APIRouter:
+    """The /sparql routes over ``pool`` (started by the app's lifespan), limited by ``settings``."""
+    router = APIRouter(tags=["SPARQL"])
+    allowlist = frozenset(settings.service_allowlist)
+
+    def check_policy(query: str) -> QueryScan:
+        scan = scan_query(query)
+        if scan.is_update:
+            raise _updates_refused(f"This endpoint is read-only: {scan.form} and other SPARQL Update operations "
+                                   "are not allowed.")
+        for target in scan.services:
+            if target.iri is None:
+                raise _problem(403, "service-not-allowed", "SERVICE not allowed",
+                               f"SERVICE {target.written or '(missing endpoint)'} is not allowed: federated "
+                               "queries need a fixed, allow-listed endpoint IRI.", service=target.written)
+            if target.iri not in allowlist:
+                raise _problem(403, "service-not-allowed", "SERVICE not allowed",
+                               f"SERVICE <{target.iri}> is not allowed: this endpoint does not call other "
+                               "endpoints unless they are allow-listed.", service=target.iri)
+        return scan
+
+    async def evaluate(request: Request, parsed: _Request) -> Response:
+        scan = check_policy(parsed.query)
+        accept = request.headers.get("accept")
+        chosen = {
+            "solutions": negotiate(accept, list(SELECT_TYPES)),
+            "boolean": negotiate(accept, list(ASK_TYPES)),
+            "graph": negotiate(accept, list(GRAPH_TYPES)),
+        }
+        expected = {"SELECT": "solutions", "ASK": "boolean", "CONSTRUCT": "graph", "DESCRIBE": "graph"}.get(
+            scan.form or "")
+        if expected and chosen[expected] is None:
+            raise _not_acceptable(expected)
+        job = QueryJob(
+            query=parsed.query,
+            select_format=SELECT_TYPES[chosen["solutions"]] if chosen["solutions"] else None,
+            ask_format=ASK_TYPES[chosen["boolean"]] if chosen["boolean"] else None,
+            graph_format=GRAPH_TYPES[chosen["graph"]] if chosen["graph"] else None,
+            default_graphs=parsed.default_graphs,
+            named_graphs=parsed.named_graphs,
+        )
+        result = await run(job)
+        media_type = chosen[result.kind]
+        assert media_type is not None
+        return Response(result.body, media_type=media_type, headers={"Vary": "Accept"})
+
+    async def run(job: QueryJob) -> QueryResult:
+        try:
+            return await pool.run(job)
+        except QuerySyntaxError as exc:
+            where = f"line {exc.line}, column {exc.column}: " if exc.line is not None else ""
+            raise _problem(400, "query-syntax", "SPARQL syntax error", f"{where}{exc.message}",
+                           line=exc.line, column=exc.column) from None
+        except TooManyRows as exc:
+            raise _problem(422, "result-too-large", "Result too large",
+                           f"The result has more than {exc.limit} rows, the most this endpoint returns. Add a "
+                           "LIMIT (with OFFSET to page through the result) or narrow the query.",
+                           limit=exc.limit) from None
+        except NotAcceptable as exc:
+            raise _not_acceptable(exc.kind) from None
+        except QueryTimeout as exc:
+            raise _problem(504, "query-timeout", "Query timed out",
+                           f"The query was stopped after {exc.timeout_s:g} s, the limit of this endpoint. Narrow "
+                           "it, add a LIMIT, or avoid cartesian products.", timeout_s=exc.timeout_s) from None
+        except PoolBusy as exc:
+            raise ProblemError(503, "SPARQL endpoint busy",
+                               "All query workers are busy and the queue is full; retry later.",
+                               type_=PROBLEM_BASE + "endpoint-busy",
+                               headers={"Retry-After": str(exc.retry_after_s)}) from None
+        except WorkerCrashed as exc:
+            raise _problem(500, "query-crashed", "Query failed", f"{exc}; the worker has been replaced. The "
+                           "query probably needs more memory than a worker may use: narrow it.") from None
+        except QueryEvaluationError as exc:
+            if exc.remote:
+                raise _problem(502, "service-failed", "SERVICE call failed", str(exc)) from None
+            raise _problem(400, "query-evaluation", "Query evaluation failed", str(exc)) from None
+        except PoolClosed:
+            raise ProblemError(503, detail="The SPARQL endpoint is not running.",
+                               headers={"Retry-After": "5"}) from None
+
+    def describe(request: Request) -> Response:
+        accept = request.headers.get("accept")
+        media_type = negotiate(accept, list(DESCRIPTION_TYPES))
+        if media_type is None:
+            raise _problem(406, "not-acceptable", "Not acceptable",
+                           "Without a query, /sparql offers its service description as "
+                           f"{', '.join(t for t in DESCRIPTION_TYPES if t != HTML_TYPE)} or the query editor "
+                           "as text/html.", offered=list(DESCRIPTION_TYPES))
+        endpoint = str(request.url.replace(query="", fragment=""))
+        headers = {"Vary": "Accept"}
+        if media_type == HTML_TYPE:
+            page = editor_page(request.scope.get("root_path", ""), endpoint, settings)
+            return Response(page, media_type=HTML_TYPE, headers={**headers, "Content-Security-Policy": EDITOR_CSP})
+        rdf_format = _RDF_FORMATS[DESCRIPTION_TYPES[media_type]]
+        extra = {"prefixes": SD_PREFIXES} if rdf_format is ox.RdfFormat.TURTLE else {}
+        body = ox.serialize(service_description(endpoint, pool.dataset, settings), format=rdf_format, **extra)
+        return Response(body or b"", media_type=media_type, headers=headers)
+
+    @router.api_route("/sparql", methods=["GET", "POST", "OPTIONS"], name="sparql",
+                      summary="SPARQL 1.1 Protocol query endpoint",
+                      response_class=Response, include_in_schema=True)
+    async def sparql(request: Request) -> Response:
+        """Query with GET (``query``), POST form or POST ``application/sparql-query``; GET without a
+        query returns the service description (RDF) or the query editor (HTML)."""
+        if request.method == "OPTIONS":  # CORS preflights are answered by the middleware before this
+            return Response(status_code=204, headers={"Allow": ALLOW})
+        raw_query_string: bytes = request.scope.get("query_string", b"")
+        if len(raw_query_string) > settings.max_request_bytes:
+            raise _problem(414, "request-too-large", "URI too long",
+                           f"The query string is longer than {settings.max_request_bytes} bytes; send the query "
+                           "with POST.", limit=settings.max_request_bytes)
+        url_params = _parse_params(raw_query_string, "query string")
+        if request.method == "GET":
+            names = {k for k, _ in url_params}
+            if "query" not in names and "update" not in names:
+                return describe(request)
+            return await evaluate(request, _from_params(url_params))
+        media_type, params = _media_type(request.headers.get("content-type"))
+        if media_type == UPDATE_TYPE:
+            raise _updates_refused()
+        if media_type not in {FORM_TYPE, QUERY_TYPE}:
+            sent = f"Content-Type {media_type}" if media_type else "no Content-Type"
+            raise _bad_request(f"A query sent with POST needs Content-Type {FORM_TYPE} or {QUERY_TYPE}; this request "
+                               f"has {sent}.")
+        charset = params.get("charset", "utf-8").lower()
+        if charset not in {"utf-8", "utf8"}:
+            raise _bad_request(f"The SPARQL Protocol requires UTF-8, not charset={charset}.")
+        body = await _read_body(request, settings.max_request_bytes)
+        if media_type == FORM_TYPE:
+            return await evaluate(request, _from_params(url_params + _parse_params(body, "request body")))
+        return await evaluate(request, _from_params(url_params, direct_query=_utf8(body, "request body")))
+
+    return router
+
+
+def _not_acceptable(kind: str) -> ProblemError:
+    offered = {"solutions": SELECT_TYPES, "boolean": ASK_TYPES, "graph": GRAPH_TYPES}[kind]
+    what = {"solutions": "SELECT results", "boolean": "ASK results", "graph": "CONSTRUCT/DESCRIBE results"}[kind]
+    return _problem(406, "not-acceptable", "Not acceptable",
+                    f"None of the media types in the Accept header can carry {what}; this endpoint offers "
+                    f"{', '.join(offered)}.", offered=list(offered))
