@@ -388,6 +388,8 @@ class PoolStats:
     replaced: int
     isolated: bool
     pids: list[int] = field(default_factory=list)
+    #: jobs run so far by each live worker, by process id
+    jobs: dict[int, int] = field(default_factory=dict)
 
 
 class QueryPool:
@@ -596,4 +598,5 @@ class QueryPool:
             replaced=self._replaced,
             isolated=bool(self._workers) and all(w.isolated for w in self._workers),
             pids=[w.pid for w in self._workers],
+            jobs={w.pid: w.jobs for w in self._workers},
         )

@@ -49,7 +49,7 @@ from api.query_pool import (
 from api.settings import Settings
 from neaspec_kg.catalogue import catalogue
 from neaspec_kg.errors import NeaspecKgError
-from neaspec_kg.namespaces import DCTERMS, PREFIXES, RDF
+from neaspec_kg.namespaces import DCTERMS, RDF
 
 # --------------------------------------------------------------------------- media types
 
@@ -403,6 +403,7 @@ _PAGE = Template("""<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>neaspec-kg · SPARQL editor</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="$static/vendor/yasgui/yasgui.min.css">
 <link rel="stylesheet" href="$static/sparql-editor.css">
 </head>
@@ -460,7 +461,7 @@ def editor_page(root_path: str, endpoint: str, settings: Settings) -> str:
     """The YASGUI page; every value inserted into the HTML is escaped, the configuration is script-safe JSON."""
     examples = example_queries()
     endpoint_path = root_path + "/sparql"
-    config = {"endpoint": endpoint_path, "prefixes": PREFIXES, "examples": examples}
+    config = {"endpoint": endpoint_path, "examples": examples}
     esc = html.escape
     items = "\n".join(
         _EXAMPLE.substitute(name=esc(e["name"]), title=esc(e["title"]), description=esc(e["description"]))

@@ -1,0 +1,223 @@
+"""Profiles of mechanisms, countries and focus areas as plain dicts, each fact with its sources.
+
+These are what the REST API and the views show. Unknown ids raise ``NotFoundError`` with the
+closest known ids, so a typo gets a helpful 404 rather than an empty answer.
+"""
+from __future__ import annotations
+
+import difflib
+
+from neaspec_kg.analysis.focus import FocusResolver, normalise
+from neaspec_kg.analysis.sources import SourceIndex
+from neaspec_kg.errors import NeaspecKgError
+from neaspec_kg.graph import select
+from neaspec_kg.namespaces import ID, local_id
+from neaspec_kg.store import Row, SparqlStore
+
+
+class NotFoundError(NeaspecKgError):
+    """No resource with this id; ``suggestions`` are the closest known ids."""
+
+    def __init__(self, kind: str, ident: str, suggestions: list[dict[str, str]]) -> None:
+        self.kind = kind
+        self.ident = ident
+        self.suggestions = suggestions
+        near = ", ".join(s["id"] for s in suggestions) or "none"
+        super().__init__(f"no {kind} {ident!r}; closest known: {near}")
+
+
+def _v(row: Row, key: str) -> str | None:
+    return row[key].value if key in row else None
+
+
+def _split(row: Row, key: str, sep: str = " ") -> list[str]:
+    return [x for x in row[key].value.split(sep) if x] if key in row else []
+
+
+def _suggest(ident: str, known: dict[str, str]) -> list[dict[str, str]]:
+    """Closest ids by spelling, also matching against labels (``known`` maps id to label)."""
+    key = normalise(ident)
+    by_norm = {normalise(k): k for k in known} | {normalise(v): k for k, v in known.items()}
+    hits = difflib.get_close_matches(key, list(by_norm), n=8, cutoff=0.5)
+    ids: list[str] = []
+    for h in hits:
+        if by_norm[h] not in ids:
+            ids.append(by_norm[h])
+    return [{"id": i, "label": known[i]} for i in ids[:5]]
+
+
+class Profiles:
+    """Read-only views over one store; list answers are read once and kept (the graph never changes)."""
+
+    def __init__(self, store: SparqlStore, sources: SourceIndex, focus: FocusResolver) -> None:
+        self.store = store
+        self.sources = sources
+        self.focus = focus
+        self._mechanisms = [self._mechanism_summary(r) for r in select(store, "mechanisms")]
+        self._countries = [self._country_summary(r) for r in select(store, "countries")]
+
+    # ------------------------------------------------------------------ lists
+
+    def mechanisms(self) -> list[dict[str, object]]:
+        return self._mechanisms
+
+    def countries(self) -> list[dict[str, object]]:
+        return self._countries
+
+    def _mechanism_summary(self, r: Row) -> dict[str, object]:
+        return {
+            "id": local_id(r["mechanism"].value), "iri": r["mechanism"].value, "acronym": _v(r, "acronym"),
+            "label": r["label"].value, "kind": {"id": local_id(r["kind"].value), "label": r["kindLabel"].value},
+            "subregional": r["subregional"].to_python() is True, "established": _split(r, "established"),
+            "member_count": int(r["members"].to_python()),
+        }
+
+    def _country_summary(self, r: Row) -> dict[str, object]:
+        return {
+            "id": r["iso3"].value, "iri": r["country"].value, "label": r["label"].value,
+            "iso3166_alpha2": r["iso2"].value, "iso3166_numeric": _v(r, "numeric"), "wikidata": _v(r, "wikidata"),
+            "neaspec_member_state": r["neaspecMember"].to_python() is True,
+            "mechanism_count": int(r["mechanisms"].to_python()),
+        }
+
+    # ------------------------------------------------------------------ one mechanism
+
+    def mechanism(self, ident: str, *, as_of: str | None = None) -> dict[str, object]:
+        ident = ident.strip().lower()
+        summary = next((m for m in self._mechanisms if m["id"] == ident), None)
+        if summary is None:
+            raise NotFoundError("mechanism", ident, _suggest(ident, {str(m["id"]): str(m["acronym"] or m["label"])
+                                                                    for m in self._mechanisms}))
+        iri = str(summary["iri"])
+        params = {"mechanism": iri}
+        labels = select(self.store, "labels", {"resource": iri})
+        members = select(self.store, "mechanism-members", {**params, "as_of": as_of})
+        structure = select(self.store, "mechanism-structure", params)
+        work = select(self.store, "work-areas", {**params, "include_related": True})
+        components = select(self.store, "mechanism-components", params)
+        engagements = select(self.store, "mechanism-engagements", params)
+        profile = {p["property"].value: p for p in select(self.store, "mechanism-profile", params)}
+        stated = {local: profile[f"https://w3id.org/neaspec-kg/ontology#{local}"]["value"].value
+                  for local in ("statedMembers", "statedGovernance", "statedSecretariat", "statedFocusAreas")
+                  if f"https://w3id.org/neaspec-kg/ontology#{local}" in profile}
+        websites = [p for k, p in profile.items() if k.endswith("#website")]
+        return {
+            **summary,
+            "labels": [{"label": r["label"].value, "lang": r["lang"].value or None, "kind": r["kind"].value,
+                        "sources": self._src(r)} for r in labels],
+            "established": self._claims(iri, "established"),
+            "website": [w["value"].value for w in websites],
+            "stated_in_table_2": stated,
+            "members": [{
+                "id": r["iso3"].value, "label": r["label"].value, "role": r["roleLabel"].value.lower(),
+                "since": _v(r, "since"), "sources": self._src(r)} for r in members],
+            "secretariat": [self._unit(r) for r in structure if r["role"].value == "secretariat"],
+            "governing_bodies": [self._unit(r) for r in structure if r["role"].value == "governing body"],
+            "focus_areas": [{
+                "id": local_id(r["focus"].value), "label": r["focusLabel"].value,
+                "themes": [local_id(t) for t in _split(r, "themes")],
+                "modalities": _split(r, "modalities", ", "), "through": _split(r, "through", ", "),
+                "stated_as": _split(r, "stated", " | "), "sources": self._src(r)} for r in work],
+            "components": [{
+                "id": local_id(r["component"].value), "iri": r["component"].value, "acronym": _v(r, "acronym"),
+                "label": r["label"].value, "type": r["class"].value, "established": _split(r, "established"),
+                "sources": self._src(r)} for r in components],
+            "engagements": [{
+                "id": local_id(r["engagement"].value), "party": local_id(r["party"].value),
+                "counterpart": local_id(r["counterpart"].value), "counterpart_label": r["counterpartLabel"].value,
+                "types": _split(r, "types", ", "), "status": r["statusLabel"].value,
+                "via": _v(r, "viaLabel"), "stated_as": _split(r, "statedAs", " | "),
+                "limitation": _v(r, "limitation") or None, "sources": self._src(r)} for r in engagements],
+        }
+
+    def _claims(self, iri: str, local: str) -> list[dict[str, object]]:
+        rows = select(self.store, "fact-provenance", {
+            "subject": iri, "predicate": f"https://w3id.org/neaspec-kg/ontology#{local}"})
+        claims: dict[str, list[str]] = {}
+        for r in rows:
+            claims.setdefault(r["object"].value, []).append(r["source"].value)
+        return [{"value": v, "sources": [s.to_dict() for s in self.sources.many(srcs)]} for v, srcs in claims.items()]
+
+    def _unit(self, r: Row) -> dict[str, object]:
+        out: dict[str, object] = {"id": local_id(r["unit"].value), "label": r["label"].value, "sources": self._src(r)}
+        if "host" in r:
+            out["hosted_by"] = {"id": local_id(r["host"].value), "label": _v(r, "hostLabel")}
+        if "type" in r:
+            out["type"] = _v(r, "typeLabel")
+        return out
+
+    def _src(self, r: Row) -> list[dict[str, object]]:
+        return [s.to_dict() for s in self.sources.many(_v(r, "sources"))]
+
+    # ------------------------------------------------------------------ one country
+
+    def country(self, code: str, *, as_of: str | None = None) -> dict[str, object]:
+        code = code.strip().upper()
+        summary = next((c for c in self._countries if c["id"] == code), None)
+        if summary is None:
+            raise NotFoundError("country", code, _suggest(code, {str(c["id"]): str(c["label"])
+                                                                 for c in self._countries}))
+        rows = select(self.store, "country-mechanisms", {"country": code, "as_of": as_of})
+        labels = select(self.store, "labels", {"resource": str(summary["iri"])})
+        return {
+            **summary,
+            "labels": [{"label": r["label"].value, "lang": r["lang"].value or None, "kind": r["kind"].value,
+                        "sources": self._src(r)} for r in labels],
+            "mechanisms": [{
+                "id": local_id(r["mechanism"].value), "acronym": _v(r, "acronym"), "label": r["label"].value,
+                "subregional": r["subregional"].to_python() is True, "role": r["roleLabel"].value.lower(),
+                "since": _v(r, "since"), "sources": self._src(r)} for r in rows],
+        }
+
+    # ------------------------------------------------------------------ focus areas
+
+    def _focus_index(self) -> tuple[dict[str, dict[str, object]], dict[str, set[str]]]:
+        """Concepts by id and each concept's broader ids, read once from the focus-tree query."""
+        if not hasattr(self, "_focus_nodes"):
+            nodes: dict[str, dict[str, object]] = {}
+            broader: dict[str, set[str]] = {}
+            for r in select(self.store, "focus-tree"):
+                cid = local_id(r["concept"].value)
+                nodes.setdefault(cid, {
+                    "id": cid, "iri": r["concept"].value, "label": r["label"].value,
+                    "kind": "thematic area" if r["isTheme"].to_python() is True else "focus area",
+                    "alt_labels": [{"label": a.rsplit("@", 1)[0], "lang": a.rsplit("@", 1)[1] or None}
+                                   for a in _split(r, "altLabels", "|") if "@" in a],
+                    "mechanism_count": int(r["mechanisms"].to_python()),
+                })
+                broader.setdefault(cid, set())
+                if "broader" in r:
+                    broader[cid].add(local_id(r["broader"].value))
+            self._focus_nodes, self._focus_broader = nodes, broader
+        return self._focus_nodes, self._focus_broader
+
+    def focus_tree(self) -> list[dict[str, object]]:
+        """Thematic areas with their focus areas nested beneath (a concept with two broader concepts
+        appears under both, as in the thesaurus)."""
+        nodes, broader = self._focus_index()
+
+        def tree(cid: str) -> dict[str, object]:
+            kids = sorted((k for k, b in broader.items() if cid in b), key=lambda k: str(nodes[k]["label"]))
+            return {**nodes[cid], "narrower": [tree(k) for k in kids]}
+
+        return [tree(cid) for cid, n in sorted(nodes.items(), key=lambda kv: str(kv[1]["label"]))
+                if n["kind"] == "thematic area"]
+
+    def focus_area(self, ident: str) -> dict[str, object]:
+        nodes, broader = self._focus_index()
+        cid = local_id(ident.strip()) if ident.startswith(ID) else ident.strip().lower()
+        if cid not in nodes:
+            raise NotFoundError("focus area", ident, [{"id": s.concept.id, "label": s.label}
+                                                     for s in self.focus.suggest(ident)])
+        labels = select(self.store, "labels", {"resource": str(nodes[cid]["iri"])})
+
+        def brief(k: str) -> dict[str, object]:
+            return {"id": k, "label": nodes[k]["label"], "kind": nodes[k]["kind"]}
+
+        return {
+            **nodes[cid],
+            "labels": [{"label": r["label"].value, "lang": r["lang"].value or None, "kind": r["kind"].value}
+                       for r in labels],
+            "broader": [brief(b) for b in sorted(broader[cid])],
+            "narrower": [brief(k) for k, b in sorted(broader.items()) if cid in b],
+        }
