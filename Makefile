@@ -6,7 +6,7 @@ BIN     = $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install validate lint bench clean
+.PHONY: run test install system-deps validate lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,20 @@ install: $(BIN)/.installed
 validate: install
 	$(BIN)/neaspec-kg validate
 
-## set up, build, validate, then start the main job
+## set up, build, validate, then start the main job: the server on http://$(HOST):$(PORT)
 run: validate
-	$(BIN)/neaspec-kg stats
+	$(BIN)/neaspec-kg serve --host $(HOST) --port $(PORT)
+
+## Debian packages the browser tests need (headless Chromium and its driver), installed only if missing
+system-deps:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	else \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	fi
 
 ## set up (including test extras and Debian packages the tests need) and run the whole suite
-test: install
+test: install system-deps
 	$(BIN)/python -m pytest
 
 lint: install

@@ -17,10 +17,13 @@ from typing import Any
 import pyoxigraph as ox
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.problems import ProblemError, install_problem_handlers
 from api.query_pool import QueryPool
+from api.rest import rest_router
 from api.settings import Settings
 from api.sparql import sparql_router
 from neaspec_kg import __version__
@@ -36,7 +39,9 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     settings = settings or Settings.from_env()
     graph = graph if graph is not None else build()
     store = OxigraphStore(graph)
+    # fixed for the app's life: computed once, not per health check
     triples = sum(1 for _ in store.oxigraph.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    named_graphs = len(graph.graph_names)
     pool = QueryPool(
         graph.nquads(),
         workers=settings.workers,
@@ -44,7 +49,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
         timeout_s=settings.query_timeout_s,
         max_rows=settings.max_rows,
         prefixes=PREFIXES,
-        # with nothing allow-listed no worker needs a network: take it away from them (best effort)
+        # with nothing allow-listed no worker needs to open a connection: forbid it (see api.query_pool)
         isolate_network=not settings.service_allowlist,
         memory_limit_mb=settings.worker_memory_mb or None,
     )
@@ -62,6 +67,8 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
         version=__version__,
         description="Environmental cooperation mechanisms in North-East Asia: a SPARQL endpoint and a REST API.",
         lifespan=lifespan,
+        docs_url=None,  # served below with vendored Swagger UI: FastAPI's default page loads it from a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.graph = graph
@@ -78,10 +85,21 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
             max_age=3600,
         )
     app.include_router(sparql_router(pool, settings))
+    app.include_router(rest_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """The OpenAPI explorer, every asset from this server (works with no internet)."""
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title="neaspec-kg API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
+
     @app.get("/healthz", tags=["meta"], summary="Liveness and the identity of the served graph")
-    def healthz() -> dict[str, Any]:
+    async def healthz() -> dict[str, Any]:
         """Status, size and digest of the served graph, and how many SPARQL workers are up."""
         stats = pool.stats()
         if stats.workers == 0:
@@ -90,7 +108,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
             "status": "ok" if stats.workers == pool.size else "degraded",
             "triples": triples,
             "quads": len(graph.quads),
-            "named_graphs": len(graph.graph_names),
+            "named_graphs": named_graphs,
             "digest": graph.digest,
             "sparql_workers": stats.workers,
         }

@@ -7,13 +7,17 @@ answer in a thread (never on the event loop) and, when the timeout passes, kills
 work really stops) and starts a replacement in the background. The REST API keeps answering from the main
 process's own store meanwhile.
 
-Each worker loads the validated graph from its N-Quads (sent over the pipe at start, so no temporary file
-is left behind) and materialises the dataset exactly as ``neaspec_kg.store.OxigraphStore`` does: the
-named graphs, plus a default graph that is the RDF merge of all of them. Results are serialised inside
-the worker with pyoxigraph's own serialisers and counted against the row cap while they are produced, so
-an oversized result is cut off early instead of being built in memory. On Linux, when no SERVICE endpoint
-is allowed, a worker also moves itself into an empty network namespace (best effort): even a SERVICE
-clause that slipped past the lexical check in ``api.sparql`` could then not open a connection.
+Each worker is a fresh interpreter that loads the validated graph from its N-Quads (sent over its socket
+at start, so no temporary file is left behind) and materialises the dataset exactly as
+``neaspec_kg.store.OxigraphStore`` does: the named graphs, plus a default graph that is the RDF merge of
+all of them. Results are serialised inside the worker with pyoxigraph's own serialisers and counted
+against the row cap while they are produced, so an oversized result is cut off early instead of being
+built in memory; an address-space cap makes a runaway query (a huge ORDER BY) fail its own worker rather
+than the host. On Linux, when no SERVICE endpoint is allowed, a worker also moves itself into an empty
+network namespace (when it may: root or unprivileged user namespaces) and, everywhere, gives up the
+right to open any new file descriptor (RLIMIT_NOFILE): even a SERVICE clause that slipped past the
+lexical check in ``api.sparql`` could not open a connection. ``PoolStats.isolated`` tells whether that
+worked.
 
 The pool has a bounded queue: when ``queue_limit`` requests already wait for a worker, a new one fails
 at once with ``PoolBusy`` (the endpoint answers 503 with Retry-After) instead of piling up.
@@ -27,6 +31,7 @@ import logging
 import math
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -159,8 +164,8 @@ class _Overflow(Exception):
 
 
 def _isolate_network() -> bool:
-    """Move this process into a new, empty network namespace (Linux; root or user namespaces needed).
-    Defence in depth only: the endpoint refuses SERVICE before a query gets here."""
+    """Move this process into a new, empty network namespace (Linux; needs root or user namespaces).
+    Defence in depth: the endpoint refuses SERVICE before a query gets here."""
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -170,16 +175,29 @@ def _isolate_network() -> bool:
         return False
 
 
+def _forbid_new_descriptors(conn_fd: int) -> bool:
+    """Close every descriptor above the server connection and cap RLIMIT_NOFILE just above it, so this
+    process can open no socket (nor file) any more: no privileges needed, works on any POSIX system.
+
+    ``_child_entry`` moved the connection to the lowest free descriptor, so every number below it is in
+    use (stdio) and none can be reopened. A worker needs no new descriptor after loading its data."""
+    try:
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        os.closerange(conn_fd + 1, max(soft, conn_fd + 1))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (conn_fd + 1, conn_fd + 1))
+        return True
+    except (OSError, ValueError):
+        return False
+
+
 def _limit_memory(megabytes: int | None) -> None:
     """Cap the worker's address space: a runaway query then fails its own worker, not the machine."""
     if not megabytes:
         return
     try:
-        import resource
-
         limit = megabytes * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, OSError, ValueError):
+    except (OSError, ValueError):
         log.warning("cannot limit SPARQL worker memory on this platform")
 
 
@@ -306,10 +324,11 @@ def execute(store: ox.Store, job: QueryJob, max_rows: int, prefixes: Mapping[str
 def _worker_main(conn: Connection, max_rows: int, prefixes: dict[str, str], isolate: bool,
                  memory_mb: int | None) -> None:
     """Body of a worker process: load the dataset once, then answer jobs until told to stop."""
-    isolated = _isolate_network() if isolate else False
+    in_empty_netns = _isolate_network() if isolate else False
     _limit_memory(memory_mb)
     store = load_dataset(conn.recv_bytes())
-    conn.send(("ready", os.getpid(), isolated, dataset_summary(store)))
+    no_new_sockets = _forbid_new_descriptors(conn.fileno()) if isolate else False
+    conn.send(("ready", os.getpid(), in_empty_netns or no_new_sockets, dataset_summary(store)))
     while True:
         try:
             job = conn.recv()
@@ -317,13 +336,23 @@ def _worker_main(conn: Connection, max_rows: int, prefixes: dict[str, str], isol
             return  # the server went away
         if job is None:
             return
-        conn.send(execute(store, job, max_rows, prefixes))
+        try:
+            conn.send(execute(store, job, max_rows, prefixes))
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the server went away (or killed this job's wait) while the answer was being sent
 
 
 def _child_entry() -> None:
     """``python -c`` entry point of a worker (see ``QueryPool._spawn``); argv[1] is the socket's fd."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal reaches the group; the parent decides
-    conn = Connection(int(sys.argv[1]))
+    fd = int(sys.argv[1])
+    lowest = os.dup(fd)  # the lowest free descriptor: see _forbid_new_descriptors
+    if lowest < fd:
+        os.close(fd)
+        fd = lowest
+    else:
+        os.close(lowest)
+    conn = Connection(fd)
     settings = conn.recv()
     _worker_main(conn, **settings)
 
@@ -395,7 +424,8 @@ class PoolStats:
 class QueryPool:
     """A fixed number of SPARQL worker processes behind a bounded queue (see the module docstring).
 
-    Use from one event loop: ``await pool.start()``, ``await pool.run(job)``, ``await pool.close()``.
+    Use from one event loop at a time: ``await pool.start()``, ``await pool.run(job)``, ``await pool.close()``.
+    A closed pool can be started again (an app whose lifespan runs twice, as in tests, reuses its pool).
     """
 
     def __init__(
@@ -422,14 +452,15 @@ class QueryPool:
         self._isolate = isolate_network
         self._memory_mb = memory_limit_mb
         self._start_timeout_s = start_timeout_s
-        self._threads = ThreadPoolExecutor(max_workers=2 * workers + 1, thread_name_prefix="sparql-pool")
+        self._threads = ThreadPoolExecutor(max_workers=1)  # replaced by start()
         self._workers: list[_Worker] = []
-        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()  # replaced by start(), on the running loop
         self._waiting = 0
         self._replaced = 0
         self._tasks: set[asyncio.Task[None]] = set()
-        self._started = False
-        self._closed = False
+        self._running = False
+        #: bumped by start() and close(), so that a callback from an earlier run cannot touch this one
+        self._generation = 0
         #: triples per graph of the served dataset, reported by the first worker
         self.dataset: dict[str, Any] = {}
 
@@ -437,9 +468,13 @@ class QueryPool:
 
     async def start(self) -> None:
         """Start all workers (in parallel, off the event loop) and wait until each has loaded the data."""
-        if self._started:
+        if self._running:
             raise RuntimeError("pool already started")
-        self._started = True
+        self._running = True
+        self._generation += 1
+        self._threads = ThreadPoolExecutor(max_workers=2 * self.size + 1, thread_name_prefix="sparql-pool")
+        self._idle = asyncio.Queue()
+        self._waiting = 0
         loop = asyncio.get_running_loop()
         results = await asyncio.gather(
             *(loop.run_in_executor(self._threads, self._spawn) for _ in range(self.size)), return_exceptions=True
@@ -455,9 +490,10 @@ class QueryPool:
 
     async def close(self) -> None:
         """Stop every worker (gracefully, then by force) and the helper threads. Idempotent."""
-        if self._closed:
+        if not self._running:
             return
-        self._closed = True
+        self._running = False
+        self._generation += 1
         for task in list(self._tasks):
             task.cancel()
         workers, self._workers = self._workers, []
@@ -509,7 +545,7 @@ class QueryPool:
         return max(1, math.ceil(self.timeout_s))
 
     async def _acquire(self) -> _Worker:
-        if self._closed or not self._started:
+        if not self._running:
             raise PoolClosed("the SPARQL pool is not running")
         with contextlib.suppress(asyncio.QueueEmpty):
             return self._idle.get_nowait()
@@ -529,30 +565,32 @@ class QueryPool:
         worker = await self._acquire()
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._threads, worker.roundtrip, job, self.timeout_s)
-        future.add_done_callback(lambda f: self._after_job(worker, f))
+        generation = self._generation
+        future.add_done_callback(lambda f: self._after_job(worker, f, generation))
         # shield: if the request is cancelled, the roundtrip still ends and the worker is still recycled
         reply = await asyncio.shield(future)
         return self._interpret(reply)
 
-    def _after_job(self, worker: _Worker, future: asyncio.Future[tuple[Any, ...]]) -> None:
+    def _after_job(self, worker: _Worker, future: asyncio.Future[tuple[Any, ...]], generation: int) -> None:
+        """Back to the idle queue, or replaced if it was killed or died (runs on the loop)."""
         healthy = not future.cancelled() and future.exception() is None and future.result()[0] not in {
             "timeout", "crashed"}
-        if self._closed:
+        if generation != self._generation:
             return
         if healthy:
             self._idle.put_nowait(worker)
             return
         with contextlib.suppress(ValueError):
             self._workers.remove(worker)
-        task = asyncio.get_running_loop().create_task(self._replace(worker))
+        task = asyncio.get_running_loop().create_task(self._replace(worker, generation))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _replace(self, old: _Worker) -> None:
+    async def _replace(self, old: _Worker, generation: int) -> None:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._threads, old.kill)
         delay = 0.5
-        while not self._closed:
+        while generation == self._generation:
             try:
                 worker = await loop.run_in_executor(self._threads, self._spawn)
             except RuntimeError:
@@ -560,7 +598,7 @@ class QueryPool:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
                 continue
-            if self._closed:
+            if generation != self._generation:
                 await loop.run_in_executor(None, worker.stop)
                 return
             self._workers.append(worker)

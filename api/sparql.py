@@ -12,15 +12,17 @@ What the W3C SPARQL 1.1 Protocol asks of the query operation, and how this modul
 - ``GET /sparql`` without a query returns the SPARQL 1.1 Service Description, or for a browser an HTML
   editor (YASGUI, served from our own static files) preloaded with the named-query catalogue.
 
-On top of the Protocol, the endpoint is safe to expose: it is read-only (updates are refused with 403),
-``SERVICE`` is refused unless its IRI is allow-listed (checked here, lexically, before anything runs),
-and queries run in ``api.query_pool`` worker processes with a timeout, a row cap and a bounded queue.
-Every error is an RFC 9457 problem document (``api.problems``).
+On top of the Protocol, the endpoint is safe to expose: it is read-only (updates are refused with 403);
+``SERVICE`` is refused with 403 unless its IRI is allow-listed (found here by a conservative lexical scan
+before anything runs; with an empty allow-list the workers cannot open a connection at all); queries run
+in ``api.query_pool`` worker processes with a timeout, a row cap and a bounded queue, never on the event
+loop. Every error is an RFC 9457 problem document (``api.problems``).
 """
 from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from urllib.parse import parse_qsl, urljoin
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.problems import PROBLEM_BASE, ProblemError
@@ -50,6 +53,8 @@ from api.settings import Settings
 from neaspec_kg.catalogue import catalogue
 from neaspec_kg.errors import NeaspecKgError
 from neaspec_kg.namespaces import DCTERMS, RDF
+
+log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- media types
 
@@ -153,7 +158,9 @@ def negotiate(accept: str | None, offers: Sequence[str]) -> str | None:
 # --------------------------------------------------------------------------- a lexical look at the query
 
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-_NAME = r"[\w\-.\u00B7\u0300-\u036F\u203F-\u2040]"
+#: a linear-time tokenizer (no nested quantifiers that could backtrack): strings, IRIs, variables and
+#: comments are recognised as the SPARQL grammar defines them; everything else is "code" (keywords, prefixed
+#: names, numbers, operators, with PN_LOCAL backslash escapes kept inside) or a single punctuation character
 _TOKEN = re.compile(
     r"""
       (?P<ws>\s+)
@@ -164,15 +171,17 @@ _TOKEN = re.compile(
                | "(?:[^"\\\r\n]|\\.)*")
     | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
     | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]*)
-    | (?P<bnode>_:NAME*)
-    | (?P<pname>(?:[^\W\d_]NAME*)?:(?:NAME|:|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?\#@%])*)
-    | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+    | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
+    | (?P<code>(?:[^\s\#"'<>?$@{}()\[\],;\\]|\\.)+)
     | (?P<other>.)
-    """.replace("NAME", _NAME),
+    """,
     re.VERBOSE | re.DOTALL,
 )
-QUERY_FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
-UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+_SERVICE = re.compile("service", re.IGNORECASE)
+#: beyond this many SERVICE clauses a query is refused without looking further (bounds the scan's work)
+MAX_SERVICE_CLAUSES = 64
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
 
 
 @dataclass(frozen=True)
@@ -190,7 +199,10 @@ class QueryScan:
     services: tuple[ServiceTarget, ...]
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
+Token = tuple[str, str]
+
+
+def _tokens(text: str) -> list[Token]:
     out = []
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup or "other"
@@ -212,47 +224,84 @@ def _unescape_codepoints(text: str) -> str:
     return _UNICODE_ESCAPE.sub(replace, text)
 
 
+def _strip_keyword(stream: list[Token], keyword: str) -> list[Token] | None:
+    """``stream`` without a leading ``keyword``, which may be glued to what follows (``SILENT<x>`` and
+    ``SILENTex:a`` both parse); None when it does not start with the keyword."""
+    if not stream or stream[0][0] != "code" or not stream[0][1].upper().startswith(keyword):
+        return None
+    rest = stream[0][1][len(keyword):]
+    return ([("code", rest)] if rest else []) + stream[1:]
+
+
+def _service_target(stream: list[Token], base: str | None, prefixes: dict[str, str]) -> ServiceTarget | None:
+    """What follows an occurrence of SERVICE, if it has the shape of a SERVICE clause:
+    ``[SILENT] (IRI | variable | prefixed name) {``. Anything else cannot parse as a SERVICE clause."""
+    stream = _strip_keyword(stream, "SILENT") or stream
+    if len(stream) < 2 or stream[1] != ("other", "{"):
+        return None
+    kind, written = stream[0]
+    if kind == "iri":
+        return ServiceTarget(written, urljoin(base or "", written[1:-1]))
+    if kind == "var":
+        return ServiceTarget(written, None)
+    if kind == "code" and ":" in written:
+        prefix, _, local = written.partition(":")
+        iri = prefixes[prefix] + re.sub(r"\\(.)", r"\1", local) if prefix in prefixes else None
+        return ServiceTarget(written, iri)
+    return None
+
+
 def scan_query(text: str) -> QueryScan:
     """The query form, whether it is an update, and every SERVICE target, found outside comments, string
-    literals and IRIs. The parser in the worker has the last word on syntax; this scan only has to be
-    conservative: whatever it cannot resolve counts as a SERVICE that is not allowed."""
+    literals and IRIs.
+
+    The parser in the worker has the last word on syntax; this scan has to over-approximate. Oxigraph's
+    parser does not need a space after a keyword (``SERVICEex:a {}``, ``true.SERVICE <x> {}`` and
+    ``SERVICESILENT<x> {}`` all parse), so every occurrence of "service" outside strings, IRIs and comments
+    counts when what follows has the shape of a SERVICE clause, and a target that cannot be resolved counts
+    as a SERVICE that is not allowed. (Without an allow-list the workers cannot open connections anyway.)"""
     tokens = _tokens(_unescape_codepoints(text))
     base: str | None = None
     prefixes: dict[str, str] = {}
     i = 0
     while i < len(tokens):  # the prologue
-        kind, value = tokens[i]
-        word = value.upper() if kind == "word" else ""
-        if word == "BASE" and i + 1 < len(tokens) and tokens[i + 1][0] == "iri":
-            base = urljoin(base or "", tokens[i + 1][1][1:-1])
-            i += 2
-        elif word == "PREFIX" and i + 2 < len(tokens) and tokens[i + 1][0] == "pname" and tokens[i + 2][0] == "iri":
-            prefixes[tokens[i + 1][1].rstrip(":")] = urljoin(base or "", tokens[i + 2][1][1:-1])
-            i += 3
-        else:
-            break
-    form = None
-    if i < len(tokens) and tokens[i][0] == "word":
-        first = tokens[i][1].upper()
-        if first in QUERY_FORMS or first in UPDATE_KEYWORDS:
-            form = first
-    services = []
-    for j, (kind, value) in enumerate(tokens):
-        if kind != "word" or value.upper() != "SERVICE":
+        window = tokens[i:i + 3]
+        rest = _strip_keyword(window, "BASE")
+        if rest and rest[0][0] == "iri":
+            base = urljoin(base or "", rest[0][1][1:-1])
+            i += len(window) - len(rest) + 1
             continue
-        k = j + 1
-        if k < len(tokens) and tokens[k][0] == "word" and tokens[k][1].upper() == "SILENT":
-            k += 1
-        target_kind, target = tokens[k] if k < len(tokens) else ("other", "")
-        iri = None
-        if target_kind == "iri":
-            iri = urljoin(base or "", target[1:-1])
-        elif target_kind == "pname":
-            prefix, _, local = target.partition(":")
-            if prefix in prefixes:
-                iri = prefixes[prefix] + re.sub(r"\\(.)", r"\1", local)
-        services.append(ServiceTarget(target, iri))
-    return QueryScan(form=form, is_update=form in UPDATE_KEYWORDS, services=tuple(services))
+        rest = _strip_keyword(window, "PREFIX")
+        if rest and len(rest) > 1 and rest[0][0] == "code" and rest[0][1].endswith(":") and rest[1][0] == "iri":
+            prefixes[rest[0][1][:-1]] = urljoin(base or "", rest[1][1][1:-1])
+            i += len(window) - len(rest) + 2
+            continue
+        break
+    form = None
+    if i < len(tokens) and tokens[i][0] == "code":
+        first = tokens[i][1].upper()
+        form = next((k for k in QUERY_FORMS + UPDATE_KEYWORDS if first.startswith(k)), None)
+    return QueryScan(form=form, is_update=form in UPDATE_KEYWORDS, services=_services(tokens, base, prefixes))
+
+
+def _services(tokens: list[Token], base: str | None, prefixes: dict[str, str]) -> tuple[ServiceTarget, ...]:
+    """Every occurrence of "service" in code that has the shape of a SERVICE clause, in linear time."""
+    services: list[ServiceTarget] = []
+    for j, (kind, value) in enumerate(tokens):
+        if kind != "code":
+            continue
+        glued_target_possible = j + 1 < len(tokens) and tokens[j + 1] == ("other", "{")
+        for m in _SERVICE.finditer(value):
+            tail = len(value) - m.end()
+            if tail and not glued_target_possible and not (tail == 6 and value[m.end():].upper() == "SILENT"):
+                continue  # a target glued to the keyword must be followed by "{"
+            if len(services) == MAX_SERVICE_CLAUSES:
+                return (*services, ServiceTarget("(more SERVICE clauses than this endpoint examines)", None))
+            rest = [("code", value[m.end():])] if tail else []
+            target = _service_target(rest + tokens[j + 1:j + 4], base, prefixes)
+            if target is not None:
+                services.append(target)
+    return tuple(services)
 
 
 # --------------------------------------------------------------------------- request parsing
@@ -335,7 +384,7 @@ def _graph_iris(values: Iterable[str], parameter: str) -> tuple[str, ...]:
 
 def _updates_refused(detail: str = "") -> ProblemError:
     return _problem(403, "update-not-allowed", "Updates are not allowed",
-                    detail or "This endpoint is read-only: SPARQL Update operations are not allowed.")
+                    detail or "SPARQL Update is not allowed: this endpoint is read-only.")
 
 
 # --------------------------------------------------------------------------- the service description
@@ -489,7 +538,8 @@ class _Request:
 def _from_params(params: list[tuple[str, str]], direct_query: str | None = None) -> _Request:
     names = [k for k, _ in params]
     if "update" in names:
-        raise _updates_refused("This endpoint is read-only: the 'update' parameter is not accepted.")
+        raise _updates_refused("SPARQL Update is not allowed: this endpoint is read-only, so the 'update' "
+                               "parameter is refused.")
     queries = [v for k, v in params if k == "query"]
     if direct_query is not None:
         if queries:
@@ -515,8 +565,7 @@ def sparql_router(pool: QueryPool, settings: Settings) -> APIRouter:
     def check_policy(query: str) -> QueryScan:
         scan = scan_query(query)
         if scan.is_update:
-            raise _updates_refused(f"This endpoint is read-only: {scan.form} and other SPARQL Update operations "
-                                   "are not allowed.")
+            raise _updates_refused(f"SPARQL Update ({scan.form}) is not allowed: this endpoint is read-only.")
         for target in scan.services:
             if target.iri is None:
                 raise _problem(403, "service-not-allowed", "SERVICE not allowed",
@@ -529,7 +578,11 @@ def sparql_router(pool: QueryPool, settings: Settings) -> APIRouter:
         return scan
 
     async def evaluate(request: Request, parsed: _Request) -> Response:
-        scan = check_policy(parsed.query)
+        # the scan is linear but pure Python: a query of a megabyte would hold the event loop for a second
+        if len(parsed.query) < 16_384:
+            scan = check_policy(parsed.query)
+        else:
+            scan = await run_in_threadpool(check_policy, parsed.query)
         accept = request.headers.get("accept")
         chosen = {
             "solutions": negotiate(accept, list(SELECT_TYPES)),
@@ -568,6 +621,7 @@ def sparql_router(pool: QueryPool, settings: Settings) -> APIRouter:
         except NotAcceptable as exc:
             raise _not_acceptable(exc.kind) from None
         except QueryTimeout as exc:
+            log.warning("SPARQL query stopped after %g s: %.300r", exc.timeout_s, job.query)
             raise _problem(504, "query-timeout", "Query timed out",
                            f"The query was stopped after {exc.timeout_s:g} s, the limit of this endpoint. Narrow "
                            "it, add a LIMIT, or avoid cartesian products.", timeout_s=exc.timeout_s) from None
@@ -577,6 +631,7 @@ def sparql_router(pool: QueryPool, settings: Settings) -> APIRouter:
                                type_=PROBLEM_BASE + "endpoint-busy",
                                headers={"Retry-After": str(exc.retry_after_s)}) from None
         except WorkerCrashed as exc:
+            log.warning("SPARQL worker died (exit code %s) on: %.300r", exc.exitcode, job.query)
             raise _problem(500, "query-crashed", "Query failed", f"{exc}; the worker has been replaced. The "
                            "query probably needs more memory than a worker may use: narrow it.") from None
         except QueryEvaluationError as exc:

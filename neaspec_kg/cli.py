@@ -254,6 +254,26 @@ def cmd_network(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Build and validate first (an invalid graph stops the start, with the violations listed)."""
+    import dataclasses
+
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    graph = build(_paths(args), use_cache=not args.no_cache)
+    settings = dataclasses.replace(Settings.from_env(), host=args.host, port=args.port)
+    if args.query_timeout is not None:
+        settings = dataclasses.replace(settings, query_timeout_s=args.query_timeout)
+    app = create_app(settings, graph)
+    print(f"neaspec-kg: serving {len(graph.graph_names)} named graphs on http://{args.host}:{args.port}/ "
+          f"(SPARQL at /sparql, API docs at /docs)", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="neaspec-kg", description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", help="folder of TriG data (default: the checkout's data/)")
@@ -306,6 +326,11 @@ def parser() -> argparse.ArgumentParser:
                     default="duplication", help="which graph --graphml writes")
     sp.add_argument("--include-related", action="store_true", help="also conventions and partnerships")
     sp.add_argument("--format", choices=["table", "json"], default="table")
+    sp = add("serve", cmd_serve, "start the web server (SPARQL endpoint, REST API, views) on 127.0.0.1")
+    sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sp.add_argument("--port", type=int, default=8000)
+    sp.add_argument("--query-timeout", type=float, help="SPARQL query time limit in seconds (default 10)")
+    sp.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     sp = add("export", cmd_export, "write the whole graph in an RDF format")
     sp.add_argument("--format", choices=list(FORMATS), default="turtle")
     sp.add_argument("-o", "--output", help="file to write (default: standard output)")

@@ -24,7 +24,9 @@ def live_server(app: FastAPI, *, host: str = "127.0.0.1", startup_timeout_s: flo
     The listening socket is bound here and handed to uvicorn, so the port cannot be taken by someone
     else between choosing it and using it. The app's lifespan runs, so its SPARQL pool starts and stops.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets whose proto says TCP, and without it
+    # every response waits ~40 ms for a delayed ACK (Nagle), which would distort any timing taken here
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     port = sock.getsockname()[1]

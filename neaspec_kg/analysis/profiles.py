@@ -105,7 +105,7 @@ class Profiles:
             **summary,
             "labels": [{"label": r["label"].value, "lang": r["lang"].value or None, "kind": r["kind"].value,
                         "sources": self._src(r)} for r in labels],
-            "established": self._claims(iri, "established"),
+            "established_claims": self._claims(iri, "established"),
             "website": [w["value"].value for w in websites],
             "stated_in_table_2": stated,
             "members": [{

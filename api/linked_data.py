@@ -1,0 +1,442 @@
+"""Linked Data: our IRIs dereference on this server, as HTML for people and as RDF for programs.
+
+``/id/{path}`` answers for ``https://w3id.org/neaspec-kg/id/{path}`` and ``/ontology`` for the ontology
+(``/ontology#Term`` is the same document: the fragment never reaches a server). What comes back depends
+on the Accept header (RFC 9110 proactive negotiation, with q-values; the same ``negotiate`` as the SPARQL
+endpoint): an HTML page, Turtle, JSON-LD, N-Triples, or, to keep the source of every triple, TriG or
+N-Quads with one named graph per source. ``?format=turtle|json-ld|n-triples|trig|n-quads|html``
+overrides the header, for links. No acceptable type gives 406, an IRI with no triples 404 (both as
+``application/problem+json``).
+
+All data is read through named queries (``describe-resource``, ``ontology-terms``, ``ontology-graph``),
+and the ontology page is generated from the graph, so the documentation cannot drift from the ontology.
+"""
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from typing import Annotated, Any
+
+import rdflib
+from fastapi import APIRouter, Query, Request
+from markupsafe import Markup
+from starlette.responses import Response
+
+from api.problems import PROBLEM_BASE, ProblemError
+from api.rest import RestService, service
+from api.sparql import negotiate
+from api.views import ENV, HTML, language, page
+from neaspec_kg import viz
+from neaspec_kg.graph import run, select
+from neaspec_kg.namespaces import ID, NK, ONTOLOGY_IRI, PREFIXES, RDF, RDFS, SKOS, XSD, local_id
+from neaspec_kg.store import Row, Term
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: media type -> rdflib serialiser; quads formats keep each triple's named graph (its source)
+RDF_FORMATS: dict[str, str] = {
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/n-triples": "nt",
+    "application/trig": "trig",
+    "application/n-quads": "nquads",
+}
+#: what we offer, in our order of preference: "*/*" (curl, most RDF libraries) gets Turtle, browsers HTML
+OFFERS = ("text/turtle", "text/html", "application/xhtml+xml", "application/ld+json", "application/json",
+          "application/n-triples", "application/trig", "application/n-quads", "text/plain")
+#: ?format= names for links (a browser cannot set Accept on a link)
+FORMAT_NAMES = {"turtle": "text/turtle", "ttl": "text/turtle", "json-ld": "application/ld+json",
+                "jsonld": "application/ld+json", "n-triples": "application/n-triples", "nt": "application/n-triples",
+                "trig": "application/trig", "n-quads": "application/n-quads", "nq": "application/n-quads",
+                "html": "text/html"}
+DOWNLOADS = (("Turtle", "turtle"), ("JSON-LD", "json-ld"), ("N-Triples", "n-triples"),
+             ("TriG (with sources)", "trig"), ("N-Quads (with sources)", "n-quads"))
+_PATH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~:@!$'()*+,;=%/-]{0,300}")
+OWL = "http://www.w3.org/2002/07/owl#"
+TERM_KINDS = ((OWL + "Class", "Classes"), (OWL + "ObjectProperty", "Object properties"),
+              (OWL + "DatatypeProperty", "Datatype properties"), (OWL + "AnnotationProperty", "Annotation properties"))
+
+
+# --------------------------------------------------------------------------- negotiation
+
+
+def choose(request: Request, format_: str | None) -> str:
+    """The media type to answer with: ``?format=`` if given, else the Accept header; 406 if none fits."""
+    if format_:
+        media = FORMAT_NAMES.get(format_.strip().lower())
+        if media is None:
+            raise ProblemError(400, "Unknown format", f"format must be one of {', '.join(sorted(FORMAT_NAMES))}",
+                               type_=PROBLEM_BASE + "invalid-parameter", parameter="format", value=format_)
+        return media
+    media = negotiate(request.headers.get("accept"), OFFERS)
+    if media is None:
+        raise ProblemError(406, "Not acceptable",
+                           "This resource is available as HTML, Turtle, JSON-LD, N-Triples, TriG or N-Quads.",
+                           type_=PROBLEM_BASE + "not-acceptable",
+                           acceptable=[m for m in OFFERS if m not in {"application/json", "text/plain"}])
+    return {"application/xhtml+xml": "text/html", "application/json": "application/ld+json",
+            "text/plain": "application/n-triples"}.get(media, media)
+
+
+# --------------------------------------------------------------------------- RDF
+
+
+def _rdf_term(t: Term) -> rdflib.term.Node:
+    if t.kind == "uri":
+        return rdflib.URIRef(t.value)
+    if t.kind == "bnode":
+        return rdflib.BNode(t.value)
+    if t.lang:
+        return rdflib.Literal(t.value, lang=t.lang)
+    if t.datatype and t.datatype != XSD + "string":
+        return rdflib.Literal(t.value, datatype=rdflib.URIRef(t.datatype))
+    return rdflib.Literal(t.value)
+
+
+def _bind(g: rdflib.Graph) -> None:
+    for prefix, ns in PREFIXES.items():
+        g.bind(prefix, ns, override=True, replace=True)
+
+
+def serialise(quads: list[tuple[Term, Term, Term, Term]], media: str) -> bytes:
+    """The quads as ``media``: triples formats merge the graphs (each triple once), quads formats keep them."""
+    fmt = RDF_FORMATS[media]
+    if fmt in {"trig", "nquads"}:
+        ds = rdflib.Dataset()
+        _bind(ds)
+        for s, p, o, g in quads:
+            ds.graph(rdflib.URIRef(g.value)).add((_rdf_term(s), _rdf_term(p), _rdf_term(o)))
+        return ds.serialize(format=fmt, encoding="utf-8")
+    graph = rdflib.Graph()
+    _bind(graph)
+    for s, p, o, _g in quads:
+        graph.add((_rdf_term(s), _rdf_term(p), _rdf_term(o)))
+    if fmt == "json-ld":
+        return graph.serialize(format="json-ld", context=dict(PREFIXES), auto_compact=True, encoding="utf-8")
+    return graph.serialize(format=fmt, encoding="utf-8")
+
+
+def _rdf_response(body: bytes, media: str) -> Response:
+    charset = "; charset=utf-8" if media.startswith("text/") or media == "application/n-triples" else ""
+    return Response(body, media_type=media + charset, headers={"Vary": "Accept"})
+
+
+# --------------------------------------------------------------------------- HTML helpers
+
+
+def compact(iri: str) -> str:
+    """``nk:Mechanism`` for an IRI under a known prefix, the IRI itself otherwise."""
+    best = ""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(ns) > len(PREFIXES.get(best, "")) and re.fullmatch(r"[\w.-]*", iri[len(ns):]):
+            best = prefix
+    return f"{best}:{iri[len(PREFIXES[best]):]}" if best else iri
+
+
+def here(iri: str) -> str:
+    """Our IRIs link to this server; anything else to itself (a W3C term, a cited web page)."""
+    return viz.Links(served=True).resource(iri)
+
+
+def _cell(term: Term, label: str | None) -> dict[str, Any]:
+    """What a table cell shows for one RDF term."""
+    if term.kind == "uri":
+        href = here(term.value)
+        return {"kind": "iri", "text": label or compact(term.value), "iri": compact(term.value),
+                "href": href if viz.safe_url(href) else None, "external": not href.startswith("/")}
+    if term.kind == "bnode":
+        return {"kind": "bnode", "text": f"_:{term.value}"}
+    tag = f"@{term.lang}" if term.lang else (compact(term.datatype) if term.datatype and
+                                             term.datatype != XSD + "string" else "")
+    return {"kind": "literal", "text": term.value, "tag": tag}
+
+
+RESOURCE = ENV.from_string("""
+{% macro value(c, inline=False) %}
+{% if c.kind == "iri" %}
+  {% if c.href %}<a href="{{ c.href }}" title="{{ c.iri }}"{% if c.external %} rel="external noopener"{% endif %}>
+  {{- c.text }}</a>{% else %}{{ c.text }}{% endif %}
+  {% if c.text != c.iri and not inline %}<br><span class="nk-iri nk-tag">{{ c.iri }}</span>{% endif %}
+{% elif c.kind == "bnode" %}<span class="nk-iri">{{ c.text }}</span>
+{% else %}<span class="nk-lit">{{ c.text }}</span>
+  {%- if c.tag %} <span class="nk-tag">{{ c.tag }}</span>{% endif %}
+{% endif %}
+{% endmacro %}
+{% macro sources(list) %}
+{% for s in list %}{% if not loop.first %}<br>{% endif %}<a href="{{ s.href }}">{{ s.text }}</a>{% endfor %}
+{% endmacro %}
+{% macro commas(items) %}
+{% for x in items %}{% if not loop.first %}, {% endif %}{{ caller(x) }}{% endfor %}
+{% endmacro %}
+<h1>{{ title }}</h1>
+<p><span class="nk-iri">{{ iri }}</span>
+{% if types %} · {% call(t) commas(types) %}{{ value(t, inline=True) }}{% endcall %}{% endif %}</p>
+{% if views %}
+<p class="nk-links">{% for v in views %}{% if not loop.first %} · {% endif %}<a href="{{ v.href }}">{{ v.text }}</a>
+{% endfor %}</p>
+{% endif %}
+<p class="nk-formats">This resource as
+{% call(d) commas(downloads) %}<a href="?format={{ d[1] }}">{{ d[0] }}</a>{% endcall %}.
+Each row names the source (the named graph) that states the triple.</p>
+<h2>About it <span class="nk-tag">({{ out|length }} statements)</span></h2>
+<table class="nk-triples" id="nk-out">
+<thead><tr><th scope="col">Property</th><th scope="col">Value</th><th scope="col">Source</th></tr></thead>
+<tbody>
+{% for row in out %}
+<tr><td>{{ value(row.p) }}</td><td>{{ value(row.o) }}</td>
+<td>{{ sources(row.sources) }}</td></tr>
+{% endfor %}
+</tbody></table>
+{% if nested %}
+<h2>Inside its lists <span class="nk-tag">({{ nested|length }} statements)</span></h2>
+<table class="nk-triples" id="nk-nested">
+<thead><tr><th scope="col">Node</th><th scope="col">Property</th><th scope="col">Value</th>
+<th scope="col">Source</th></tr></thead>
+<tbody>
+{% for row in nested %}
+<tr><td>{{ value(row.s) }}</td><td>{{ value(row.p) }}</td><td>{{ value(row.o) }}</td>
+<td>{{ sources(row.sources) }}</td></tr>
+{% endfor %}
+</tbody></table>
+{% endif %}
+{% if incoming %}
+<h2>Pointing to it <span class="nk-tag">({{ incoming|length }} statements)</span></h2>
+<table class="nk-triples" id="nk-in">
+<thead><tr><th scope="col">Subject</th><th scope="col">Property</th><th scope="col">Source</th></tr></thead>
+<tbody>
+{% for row in incoming %}
+<tr><td>{{ value(row.s) }}</td><td>{{ value(row.p) }}</td>
+<td>{{ sources(row.sources) }}</td></tr>
+{% endfor %}
+</tbody></table>
+{% endif %}
+""")
+
+ONTOLOGY = ENV.from_string("""
+{% macro ref(c) %}
+{% if c.href is defined and c.href %}<a href="{{ c.href }}">{{ c.text }}</a>{% else %}{{ c.text }}{% endif %}
+{% endmacro %}
+{% macro refs(items) %}{% for c in items %}{% if not loop.first %}, {% endif %}{{ ref(c) }}{% endfor %}{% endmacro %}
+<h1>{{ title }}</h1>
+<p><span class="nk-iri">{{ iri }}</span>{% if version %} · version {{ version }}{% endif %}</p>
+{% if description %}<p class="nk-intro">{{ description }}</p>{% endif %}
+<p class="nk-formats">Generated from the ontology's named graph ({{ total }} terms). The ontology as
+{% for name, fmt in downloads %}{% if not loop.first %}, {% endif %}<a href="?format={{ fmt }}">{{ name }}</a>
+{% endfor %}.</p>
+<table class="nk-triples" id="nk-meta">
+<tbody>
+{% for m in meta %}
+<tr><th scope="row">{{ ref(m.p) }}</th><td>{{ ref(m.o) }}</td><td>{{ refs(m.sources) }}</td></tr>
+{% endfor %}
+</tbody></table>
+<nav aria-label="Contents"><ul class="nk-list">
+{% for s in sections %}<li><a href="#{{ s.anchor }}">{{ s.title }}</a> ({{ s.terms|length }})</li>{% endfor %}
+</ul></nav>
+{% for s in sections %}
+<h2 id="{{ s.anchor }}">{{ s.title }}</h2>
+<dl class="nk-terms">
+{% for t in s.terms %}
+  <dt id="{{ t.name }}"><a href="#{{ t.name }}">{{ t.label }}</a>
+    <span class="nk-iri nk-tag">nk:{{ t.name }}</span></dt>
+  <dd>{{ t.definition or "No definition." }}
+  {% if t.supers %}<br><span class="nk-tag">{{ s.super_word }}:</span> {{ refs(t.supers) }}{% endif %}
+  {% if t.domains %}<br><span class="nk-tag">domain:</span> {{ refs(t.domains) }}{% endif %}
+  {% if t.ranges %}<br><span class="nk-tag">range:</span> {{ refs(t.ranges) }}{% endif %}
+  </dd>
+{% endfor %}
+</dl>
+{% endfor %}
+""")
+
+
+def _label_of(rows: list[Row], iri: str, lang: str) -> str:
+    """The resource's name: its preferred label in ``lang``, in English, its rdfs:label, its acronym, its id."""
+    by: dict[str, str] = {}
+    for r in rows:
+        if r["direction"].value != "out" or r["o"].kind != "literal":
+            continue
+        p, o = r["p"].value, r["o"]
+        key = {SKOS + "prefLabel": "pref", RDFS + "label": "label", NK + "acronym": "acronym",
+               "http://purl.org/dc/terms/title": "title"}.get(p)
+        if key == "pref" and o.lang and o.lang.split("-")[0] == lang:
+            by.setdefault("pref-lang", o.value)
+        elif key == "pref" and (not o.lang or o.lang.split("-")[0] == "en"):
+            by.setdefault("pref-en", o.value)
+        elif key:
+            by.setdefault(key, o.value)
+    for key in ("pref-lang", "pref-en", "title", "label", "acronym"):
+        if key in by:
+            return by[key]
+    return local_id(iri)
+
+
+def _views(iri: str, lang: str) -> list[dict[str, str]]:
+    """Links from a resource page to its graph page and its REST JSON, where it has them."""
+    links = viz.Links(served=True, lang=lang)
+    kind, ident = viz.kind_of(iri), local_id(iri)
+    out = []
+    if kind == "mechanism":
+        out.append({"text": "Graph of this mechanism", "href": str(links.view("mechanism", ident))})
+    elif kind == "focus":
+        out.append({"text": "Mechanisms on this focus (graph)", "href": str(links.view("overlap", ident))})
+    rest = links.rest(iri)
+    if rest:
+        out.append({"text": "REST JSON", "href": rest})
+    return out
+
+
+def describe(s: RestService, iri: str, lang: str) -> list[Row]:
+    rows = select(s.store, "describe-resource", {"resource": iri, "lang": lang})
+    if not rows:
+        raise ProblemError(404, "No such resource", f"The graph has no triple about <{iri}>.",
+                           type_=PROBLEM_BASE + "not-found", value=iri)
+    return rows
+
+
+def resource_html(iri: str, rows: list[Row], lang: str) -> bytes:
+    """The resource page: every triple about it, with readable labels and the source of each."""
+    grouped: dict[tuple[str, str, str, str], dict[str, Any]] = OrderedDict()
+    for r in rows:
+        d = r["direction"].value
+        key = (d, r["s"].value, r["p"].value, repr(r["o"]))
+        if key not in grouped:
+            other = r["otherLabel"].value if "otherLabel" in r else None
+            grouped[key] = {
+                "direction": d,
+                "s": _cell(r["s"], other if d == "in" else None),
+                "p": _cell(r["p"], r["pLabel"].value if "pLabel" in r else None),
+                "o": _cell(r["o"], other if d != "in" else None),
+                "sources": [], "type": r["p"].value == RDF + "type",
+            }
+        grouped[key]["sources"].append({"href": here(r["graph"].value),
+                                        "text": r["graphLabel"].value if "graphLabel" in r else
+                                        compact(r["graph"].value)})
+    out = [g for g in grouped.values() if g["direction"] == "out"]
+    types = []
+    for g in out:
+        if g["type"] and g["o"] not in types:
+            types.append(g["o"])
+    content = RESOURCE.render(
+        title=_label_of(rows, iri, lang), iri=iri, types=types, views=_views(iri, lang), downloads=DOWNLOADS,
+        out=out, nested=[g for g in grouped.values() if g["direction"] == "nested"],
+        incoming=[g for g in grouped.values() if g["direction"] == "in"])
+    alternates = [{"type": FORMAT_NAMES[f], "href": f"?format={f}"} for _n, f in DOWNLOADS]
+    return page(_label_of(rows, iri, lang), Markup(content), lang=lang, alternates=alternates, allow_links=True,
+                headers={"Vary": "Accept"}).body
+
+
+def resource_quads(rows: list[Row]) -> list[tuple[Term, Term, Term, Term]]:
+    return [(r["s"], r["p"], r["o"], r["graph"]) for r in rows]
+
+
+def ontology_html(s: RestService) -> bytes:
+    """Every class and property of the ontology with its label and definition, generated from the graph."""
+    meta = select(s.store, "describe-resource", {"resource": ONTOLOGY_IRI})
+
+    def first(prop: str) -> str | None:
+        return next((r["o"].value for r in meta if r["direction"].value == "out" and r["p"].value == prop), None)
+
+    def refs(iris: str) -> list[dict[str, str | None]]:
+        out: list[dict[str, str | None]] = []
+        for i in iris.split():
+            href = ("#" + i[len(NK):]) if i.startswith(NK) else here(i)
+            out.append({"text": compact(i), "href": href if href.startswith("#") or viz.safe_url(href) else None})
+        return out
+
+    rows = select(s.store, "ontology-terms")
+    sections = []
+    for type_iri, title in TERM_KINDS:
+        terms = [{"name": r["term"].value[len(NK):], "label": r["label"].value if "label" in r else
+                  r["term"].value[len(NK):], "definition": r["definition"].value if "definition" in r else "",
+                  "supers": refs(_opt(r, "supers")), "domains": refs(_opt(r, "domains")),
+                  "ranges": refs(_opt(r, "ranges"))} for r in rows if r["type"].value == type_iri]
+        if terms:
+            sections.append({"anchor": title.lower().replace(" ", "-"), "title": title, "terms": terms,
+                             "super_word": "subclass of" if type_iri == OWL + "Class" else "subproperty of"})
+    title = first("http://purl.org/dc/terms/title") or first(RDFS + "label") or "The neaspec-kg ontology"
+    content = ONTOLOGY.render(
+        title=title, iri=ONTOLOGY_IRI, version=first(OWL + "versionInfo"),
+        description=first("http://purl.org/dc/terms/description"), sections=sections, total=len(rows),
+        downloads=DOWNLOADS, meta=_meta(meta))
+    alternates = [{"type": FORMAT_NAMES[f], "href": f"?format={f}"} for _n, f in DOWNLOADS]
+    return page(title, Markup(content), alternates=alternates, allow_links=True, headers={"Vary": "Accept"}).body
+
+
+def _opt(row: Row, key: str) -> str:
+    return row[key].value if key in row else ""
+
+
+def _meta(rows: list[Row]) -> list[dict[str, Any]]:
+    """The ontology's own statements (title, version, licence, ...) as property, value and sources."""
+    grouped: dict[tuple[str, str], dict[str, Any]] = OrderedDict()
+    for r in rows:
+        if r["direction"].value != "out":
+            continue
+        key = (r["p"].value, repr(r["o"]))
+        if key not in grouped:
+            grouped[key] = {"p": _cell(r["p"], r["pLabel"].value if "pLabel" in r else None),
+                            "o": _cell(r["o"], r["otherLabel"].value if "otherLabel" in r else None), "sources": []}
+        grouped[key]["sources"].append({"href": here(r["graph"].value), "text": r["graphLabel"].value
+                                        if "graphLabel" in r else compact(r["graph"].value)})
+    return list(grouped.values())
+
+
+def ontology_quads(s: RestService) -> list[tuple[Term, Term, Term, Term]]:
+    graph = run(s.store, "ontology-graph")
+    assert isinstance(graph, rdflib.Graph)
+    name = Term("uri", ONTOLOGY_IRI)
+
+    def term(n: rdflib.term.Node) -> Term:
+        if isinstance(n, rdflib.URIRef):
+            return Term("uri", str(n))
+        if isinstance(n, rdflib.BNode):
+            return Term("bnode", str(n))
+        assert isinstance(n, rdflib.Literal)
+        return Term("literal", str(n), str(n.datatype) if n.datatype else None, n.language)
+
+    return [(term(a), term(b), term(c), name) for a, b, c in graph]
+
+
+# --------------------------------------------------------------------------- routes
+
+
+def linked_data_router() -> APIRouter:
+    """``/id/{path}`` and ``/ontology``: dereferenceable IRIs with content negotiation."""
+    r = APIRouter(tags=["linked data"])
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {"content": {m: {} for m in ("text/html", *RDF_FORMATS)}},
+        404: {"description": "No triple about this IRI", "content": {"application/problem+json": {}}},
+        406: {"description": "None of the Accept header's types is offered",
+              "content": {"application/problem+json": {}}},
+    }
+
+    @r.api_route("/id/{path:path}", methods=["GET", "HEAD"], responses=responses,
+                 summary="A resource (https://w3id.org/neaspec-kg/id/{path}): HTML, Turtle, JSON-LD, N-Triples, "
+                         "TriG or N-Quads by Accept, with the source of every triple")
+    def resource(request: Request, path: str, lang: str = "en",
+                 format: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+        s = service(request)
+        media = choose(request, format)
+        if not _PATH.fullmatch(path) or "//" in path:
+            raise ProblemError(404, "No such resource", f"{path!r} is not an identifier of this graph.",
+                               type_=PROBLEM_BASE + "not-found", value=path)
+        iri = ID + path
+        lang = language(lang)
+        if media == "text/html":
+            body = s.memo(("ld-html", iri, lang), lambda: resource_html(iri, describe(s, iri, lang), lang))
+            return Response(body, media_type=HTML, headers={"Vary": "Accept"})
+        body = s.memo(("ld", iri, media), lambda: serialise(resource_quads(describe(s, iri, "en")), media))
+        return _rdf_response(body, media)
+
+    @r.api_route("/ontology", methods=["GET", "HEAD"], responses=responses,
+                 summary="The ontology: an HTML page of every class and property, or the ontology graph as RDF")
+    def ontology(request: Request, format: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+        s = service(request)
+        media = choose(request, format)
+        if media == "text/html":
+            return Response(s.memo(("ontology-html",), lambda: ontology_html(s)), media_type=HTML,
+                            headers={"Vary": "Accept"})
+        return _rdf_response(s.memo(("ontology", media), lambda: serialise(ontology_quads(s), media)), media)
+
+    return r
+
+

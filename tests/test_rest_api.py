@@ -1,0 +1,202 @@
+"""The REST API against a live server on 127.0.0.1, through httpx, answers checked against the
+published response models (what /docs promises is what clients get)."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import rdflib
+
+from api import models
+from api.app import create_app
+from api.settings import Settings
+from neaspec_kg import catalogue
+from neaspec_kg.build import ValidatedGraph
+from tests.live_server import live_server
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def base(validated: ValidatedGraph) -> Iterator[str]:
+    app = create_app(Settings(query_timeout_s=3.0, workers=1), validated)
+    with live_server(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(base: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base, timeout=30) as c:
+        yield c
+
+
+def test_mechanisms(client: httpx.Client) -> None:
+    r = client.get("/mechanisms")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    body = models.MechanismList.model_validate(r.json())
+    assert sum(m.subregional for m in body.mechanisms) == 8
+    assert {m.id for m in body.mechanisms if m.subregional} == {
+        "neaspec", "temm", "nowpap", "yslme", "eanet", "ltp", "eabrn", "dldd-nean"}
+
+
+def test_mechanism_detail_with_sources(client: httpx.Client) -> None:
+    body = models.MechanismDetail.model_validate(client.get("/mechanisms/eanet").json())
+    assert body.id == "eanet" and body.label == "Acid Deposition Monitoring Network in East Asia"
+    assert len({m.id for m in body.members if m.role == "member"}) == 13
+    assert all(m.sources for m in body.members)
+    assert body.secretariat and body.secretariat[0].sources
+    assert {f.id for f in body.focus_areas} == {"acid-deposition"}
+    ltp = models.MechanismDetail.model_validate(client.get("/mechanisms/LTP").json())
+    assert ltp.secretariat[0].hosted_by is not None and ltp.secretariat[0].hosted_by.id == "nier"
+
+
+def test_members_as_of_the_note(client: httpx.Client) -> None:
+    now = {m["id"] for m in client.get("/mechanisms/dldd-nean").json()["members"] if m["role"] == "member"}
+    then = {m["id"] for m in client.get("/mechanisms/dldd-nean?as_of=2020-07-10").json()["members"]
+            if m["role"] == "member"}
+    assert then == {"CHN", "MNG", "KOR"} and now == then | {"RUS"}
+
+
+def test_unknown_ids_are_404_problems_with_suggestions(client: httpx.Client) -> None:
+    r = client.get("/mechanisms/eant")
+    assert r.status_code == 404 and r.headers["content-type"] == PROBLEM
+    assert "eanet" in [s["id"] for s in r.json()["suggestions"]]
+    r = client.get("/countries/MGL")
+    assert r.status_code == 404 and r.json()["suggestions"][0]["id"] == "MNG"
+    r = client.get("/focus-areas/air-qualty")
+    assert r.status_code == 404 and r.json()["suggestions"][0]["id"] == "air-quality"
+
+
+def test_countries(client: httpx.Client) -> None:
+    body = models.CountryList.model_validate(client.get("/countries").json())
+    assert {c.id for c in body.countries if c.neaspec_member_state} == {"CHN", "PRK", "JPN", "MNG", "KOR", "RUS"}
+    mng = models.CountryDetail.model_validate(client.get("/countries/mng").json())
+    assert {"neaspec", "eanet", "eabrn", "dldd-nean"} <= {m.id for m in mng.mechanisms}
+
+
+def test_focus_tree_and_detail(client: httpx.Client) -> None:
+    tree = models.FocusTree.model_validate(client.get("/focus-areas").json())
+    air = next(t for t in tree.themes if t.id == "air-quality")
+    assert [n.id for n in air.narrower] == ["air-pollution"]
+    detail = models.FocusDetail.model_validate(client.get("/focus-areas/acid-deposition").json())
+    assert [b.id for b in detail.broader] == ["transboundary-air-pollution"]
+
+
+def test_overlap_on_air_quality(client: httpx.Client) -> None:
+    r = client.get("/overlap", params={"focus": "air quality"})
+    body = models.OverlapResponse.model_validate(r.json())
+    assert {m.id for m in body.mechanisms} == {"neaspec", "temm", "eanet", "ltp"}
+    assert next(m for m in body.mechanisms if m.id == "neaspec").platforms == ["NEACAP"]
+    assert {"CHN", "JPN", "KOR"} <= {s.id for s in body.shared_members}
+    assert all(w.sources for m in body.mechanisms for w in m.work)
+    korea = client.get("/overlap", params={"focus": "air quality", "country": "MNG"}).json()
+    assert {m["id"] for m in korea["mechanisms"]} == {"neaspec", "eanet"}
+
+
+@pytest.mark.parametrize("focus", ["air qualty", 'air" } UNION { ?s ?p ?o } #', "{}{}{}" * 50])
+def test_overlap_unknown_or_hostile_focus_is_404_with_suggestions(client: httpx.Client, focus: str) -> None:
+    r = client.get("/overlap", params={"focus": focus})
+    assert r.status_code == 404 and r.headers["content-type"] == PROBLEM
+    body = r.json()
+    assert body["parameter"] == "focus" and body["value"] == focus.strip()
+    assert isinstance(body["suggestions"], list)
+    assert client.get("/overlap", params={"focus": "air quality"}).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["", "?country=KOR", "?focus=air&country=K0R", "?focus=air&as_of=yesterday",
+                                   "?focus=" + "x" * 600])
+def test_bad_overlap_parameters_are_4xx_problems(client: httpx.Client, query: str) -> None:
+    r = client.get("/overlap" + query)
+    assert 400 <= r.status_code < 500 and r.headers["content-type"] == PROBLEM
+    assert "Traceback" not in r.text
+
+
+def test_duplication(client: httpx.Client) -> None:
+    body = models.DuplicationResponse.model_validate(client.get("/duplication").json())
+    assert body.count == 28
+    assert [p.score for p in body.pairs] == sorted((p.score for p in body.pairs), reverse=True)
+    top = body.pairs[0]
+    assert set(top.mechanisms) == {"eanet", "ltp"} and top.level == "likely duplication"
+    assert all(s.label in top.explanation for s in top.shared_members)
+    air = client.get("/duplication", params={"theme": "air quality", "min_score": 0.1}).json()
+    assert all(p["score"] >= 0.1 for p in air["pairs"]) and air["count"] >= 1
+    assert client.get("/duplication", params={"min_score": 2}).status_code == 422
+    assert client.get("/duplication", params={"theme": "nonsense theme"}).status_code == 404
+    assert client.get("/duplication", params={"limit": 2}).json()["count"] == 2
+
+
+def test_query_catalogue_and_every_example_runs(client: httpx.Client) -> None:
+    body = models.QueryCatalogue.model_validate(client.get("/queries").json())
+    assert body.count == len(catalogue.names())
+    for q in body.queries:
+        r = client.get(q.run)
+        assert r.status_code == 200, (q.name, r.text[:300])
+
+
+def test_run_named_query_with_typed_parameters(client: httpx.Client) -> None:
+    r = client.get("/queries/mechanism-members", params={"mechanism": "temm"})
+    assert r.headers["content-type"].startswith("application/sparql-results+json")
+    assert {b["iso3"]["value"] for b in r.json()["results"]["bindings"]} == {"CHN", "JPN", "KOR"}
+    csv = client.get("/queries/mechanism-members", params={"mechanism": "temm", "format": "csv"})
+    assert csv.text.splitlines()[0].startswith("country,iso3,label")
+    several = client.get("/queries/shared-members?mechanism=temm&mechanism=eanet").json()
+    assert {b["iso3"]["value"] for b in several["results"]["bindings"] if b["count"]["value"] == "2"} == {
+        "CHN", "JPN", "KOR"}
+    missing = client.get("/queries/mechanism-members")
+    assert missing.status_code == 400 and missing.json()["parameter"] == "mechanism"
+    bad = client.get("/queries/mechanism-members", params={"mechanism": "ea net"})
+    assert bad.status_code == 400 and bad.json()["parameter"] == "mechanism"
+    assert client.get("/queries/no-such-query").status_code == 404
+
+
+def test_export_downloads(client: httpx.Client, validated: ValidatedGraph) -> None:
+    r = client.get("/export", params={"format": "trig"})
+    assert r.headers["content-type"].startswith("application/trig")
+    assert "attachment" in r.headers["content-disposition"]
+    ds = rdflib.Dataset()
+    ds.parse(data=r.content, format="trig")
+    assert len({q[:3] for q in ds.quads()}) == len({(q.subject, q.predicate, q.object) for q in validated.quads})
+    assert client.get("/export", params={"format": "rdf/xml"}).status_code == 422
+
+
+def test_openapi_documents_every_route(client: httpx.Client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for p in ["/mechanisms", "/mechanisms/{mechanism_id}", "/countries", "/countries/{code}", "/focus-areas",
+              "/focus-areas/{focus_id}", "/overlap", "/duplication", "/queries", "/queries/{name}", "/export"]:
+        assert p in paths, p
+    assert "MechanismDetail" in str(paths["/mechanisms/{mechanism_id}"])
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert not re.findall(r'(?:src|href)=["\']https?://', docs.text), "the API docs page must not load from outside"
+    for asset in re.findall(r'(?:src|href)=["\'](/static/[^"\']+)', docs.text):
+        assert client.get(asset).status_code == 200, asset
+
+
+def test_repeated_answers_are_identical(client: httpx.Client) -> None:
+    url = "/overlap?focus=" + urllib.parse.quote("marine")
+    assert client.get(url).content == client.get(url).content
+
+
+def test_rest_stays_responsive_while_sparql_is_busy(client: httpx.Client, base: str) -> None:
+    """One expensive SPARQL query (stopped at the 3 s timeout) does not hold up REST answers."""
+    slow = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }")
+    outcome: dict[str, int] = {}
+
+    def run_slow() -> None:
+        outcome["status"] = httpx.get(base + "/sparql", params={"query": slow}, timeout=30).status_code
+
+    t = threading.Thread(target=run_slow)
+    t.start()
+    time.sleep(0.3)
+    t0 = time.perf_counter()
+    r = client.get("/mechanisms/yslme", params={"as_of": "2019"})  # not memoised: computed now
+    elapsed = time.perf_counter() - t0
+    t.join(timeout=30)
+    assert r.status_code == 200
+    assert elapsed < 1.5, f"REST answer took {elapsed:.2f} s while a SPARQL query ran"
+    assert outcome["status"] in {503, 504, 408}  # the slow query was stopped, with an error
