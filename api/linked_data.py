@@ -221,7 +221,7 @@ ONTOLOGY = ENV.from_string("""
 {% if description %}<p class="nk-intro">{{ description }}</p>{% endif %}
 <p class="nk-formats">Generated from the ontology's named graph ({{ total }} terms). The ontology as
 {% for name, fmt in downloads %}{% if not loop.first %}, {% endif %}<a href="?format={{ fmt }}">{{ name }}</a>
-{% endfor %}.</p>
+{%- endfor %}.</p>
 <table class="nk-triples" id="nk-meta">
 <tbody>
 {% for m in meta %}

@@ -660,9 +660,6 @@ def sparql_router(pool: QueryPool, settings: Settings) -> APIRouter:
         body = ox.serialize(service_description(endpoint, pool.dataset, settings), format=rdf_format, **extra)
         return Response(body or b"", media_type=media_type, headers=headers)
 
-    @router.api_route("/sparql", methods=["GET", "POST", "OPTIONS"], name="sparql",
-                      summary="SPARQL 1.1 Protocol query endpoint",
-                      response_class=Response, include_in_schema=True)
     async def sparql(request: Request) -> Response:
         """Query with GET (``query``), POST form or POST ``application/sparql-query``; GET without a
         query returns the service description (RDF) or the query editor (HTML)."""
@@ -694,6 +691,15 @@ def sparql_router(pool: QueryPool, settings: Settings) -> APIRouter:
             return await evaluate(request, _from_params(url_params + _parse_params(body, "request body")))
         return await evaluate(request, _from_params(url_params, direct_query=_utf8(body, "request body")))
 
+    # One route serves every method, so a 405 for PUT/DELETE lists them all in Allow; it is hidden from
+    # OpenAPI because a multi-method route gives each method the same operation id. Two documentation-only
+    # registrations follow: the first route always matches first, so they are never reached at run time.
+    router.add_api_route("/sparql", sparql, methods=["GET", "POST", "OPTIONS"], name="sparql",
+                         response_class=Response, include_in_schema=False)
+    for method in ("GET", "POST"):
+        router.add_api_route("/sparql", sparql, methods=[method], name=f"sparql_{method.lower()}",
+                             operation_id=f"sparql_{method.lower()}", summary="SPARQL 1.1 Protocol query endpoint",
+                             response_class=Response)
     return router
 
 

@@ -1,0 +1,514 @@
+"""The browser side, in a real headless Chromium against a live server on 127.0.0.1.
+
+What is proved here:
+- every page loads with no console error and no request outside 127.0.0.1 (vis-network and all CSS/JS
+  come from this server), and every generated page passes ``assert_offline``;
+- each graph page holds exactly the nodes and edges the graph says (expected sets computed here from the
+  store and the networkx projections, never hard-coded), paints its canvas, and a real mouse click on a
+  mechanism shows its members with their sources and links in the side panel;
+- shared members are highlighted, duplication edges widen with the score and explain it, labels follow
+  ``?lang=`` with English as fallback;
+- the standalone file opens from disk with everything inlined;
+- labels full of ``<``, ``&`` and quotes show as text and run no script (a graph built from a poisoned copy
+  of the data);
+- unknown input gets a friendly page with the closest labels, never a stack trace.
+
+Chromium missing is a failure, not a skip (``tests/browser.py``). Screenshots: artifacts/screenshots/.
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+import networkx as nx
+import pyoxigraph as ox
+import pytest
+from browser import Browser, chromium
+from fastapi import FastAPI
+from live_server import live_server
+
+from api.app import create_app
+from api.linked_data import linked_data_router
+from api.settings import Settings
+from api.views import views_router
+from neaspec_kg import network, viz
+from neaspec_kg.analysis import Analyst
+from neaspec_kg.analysis.profiles import Profiles
+from neaspec_kg.build import ValidatedGraph, build
+from neaspec_kg.config import Paths
+from neaspec_kg.graph import select
+from neaspec_kg.namespaces import ID, SKOS
+from neaspec_kg.namespaces import country as country_iri
+from neaspec_kg.store import OxigraphStore, SparqlStore
+
+SETTINGS = Settings(workers=1, queue_limit=4)
+FOCUS = "air quality"
+
+
+def with_views(app: FastAPI) -> FastAPI:
+    """Include the browser-side routers unless create_app already does (the lead wires them in later)."""
+    paths = set(app.openapi()["paths"])
+    if "/graph" not in paths:
+        app.include_router(views_router())
+    if "/ontology" not in paths:
+        app.include_router(linked_data_router())
+    app.openapi_schema = None  # the schema above was built before our routes: let /docs rebuild it
+    return app
+
+
+@pytest.fixture(scope="module")
+def app(validated: ValidatedGraph) -> FastAPI:
+    return with_views(create_app(SETTINGS, graph=validated))
+
+
+@pytest.fixture(scope="module")
+def base_url(app: FastAPI) -> Iterator[str]:
+    with live_server(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def http(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=60.0) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def analyst(store: OxigraphStore) -> Analyst:
+    return Analyst(store)
+
+
+@pytest.fixture(scope="module")
+def profiles(analyst: Analyst) -> Profiles:
+    return Profiles(analyst.store, analyst.sources, analyst.focus)
+
+
+# --------------------------------------------------------------------------- what the graph says
+
+
+Expected = tuple[set[str], set[frozenset[str]]]
+
+
+def _sets(g: nx.Graph) -> Expected:
+    return set(g.nodes), {frozenset(e) for e in g.edges}
+
+
+def expected_whole(store: SparqlStore) -> Expected:
+    """Mechanism-country and mechanism-focus projections, every mechanism, the broader chain of each
+    focus area up to its thematic area, and mechanism -> secretariat host (or the secretariat itself)."""
+    g = nx.compose(network.mechanism_country(store, include_related=True),
+                   network.mechanism_focus(store, include_related=True))
+    g.add_nodes_from(r["mechanism"].value for r in select(store, "mechanisms"))
+    broader: dict[str, set[str]] = {}
+    for r in select(store, "focus-tree"):
+        if "broader" in r:
+            broader.setdefault(r["concept"].value, set()).add(r["broader"].value)
+    todo = [n for n, d in g.nodes(data=True) if d.get("kind") == "focus"]
+    seen = set(todo)
+    while todo:
+        c = todo.pop()
+        for up in broader.get(c, ()):
+            g.add_edge(c, up)
+            if up not in seen:
+                seen.add(up)
+                todo.append(up)
+    for r in select(store, "secretariats", {"include_related": True}):
+        g.add_edge(r["mechanism"].value, r["host"].value if "host" in r else r["unit"].value)
+    return _sets(g)
+
+
+def expected_overlap(analyst: Analyst, focus: str) -> tuple[Expected, set[str]]:
+    """Mechanisms on the focus, the focus areas they matched, their members, engagements among them;
+    and the IRIs of the members shared by two or more of them."""
+    res = analyst.overlap(focus)
+    g = nx.Graph()
+    ids = {m.id: m.iri for m in res.mechanisms}
+    for m in res.mechanisms:
+        g.add_node(m.iri)
+        g.add_edges_from((m.iri, f.iri) for f in m.matched_focus_areas)
+        g.add_edges_from((m.iri, country_iri(c)) for c in m.members)
+    g.add_edges_from((ids[e.party], ids[e.counterpart]) for e in res.engagements
+                     if e.party in ids and e.counterpart in ids and e.party != e.counterpart)
+    return _sets(g), {country_iri(s.iso3) for s in res.shared_members}
+
+
+def expected_duplication(analyst: Analyst) -> Expected:
+    g = network.overlap_graph(analyst.duplication())
+    return _sets(nx.relabel_nodes(g, {n: ID + "mechanism/" + n for n in g.nodes}))
+
+
+def expected_mechanism(store: SparqlStore, mid: str) -> Expected:
+    """The mechanism, its members, platforms and plans, secretariat (and host), engagement counterparts."""
+    iri = ID + "mechanism/" + mid
+    g = nx.Graph()
+    g.add_node(iri)
+    g.add_edges_from((iri, r["country"].value) for r in select(store, "mechanism-members", {"mechanism": mid}))
+    g.add_edges_from((iri, r["component"].value) for r in select(store, "mechanism-components", {"mechanism": mid}))
+    for r in select(store, "mechanism-structure", {"mechanism": mid}):
+        if r["role"].value == "secretariat":
+            g.add_edge(iri, r["unit"].value)
+            if "host" in r:
+                g.add_edge(r["unit"].value, r["host"].value)
+    for r in select(store, "mechanism-engagements", {"mechanism": mid}):
+        other = r["counterpart"].value if r["party"].value == iri else r["party"].value
+        g.add_edge(iri, other)
+    return _sets(g)
+
+
+def pref_label(store: OxigraphStore, iri: str, lang: str) -> str:
+    """A resource's preferred label in ``lang``, else English, read from the quads (not our queries)."""
+    labels = {q.object.language: q.object.value for q in store.oxigraph.quads_for_pattern(
+        ox.NamedNode(iri), ox.NamedNode(SKOS + "prefLabel"), None, ox.DefaultGraph())}
+    return labels.get(lang) or labels["en"]
+
+
+# --------------------------------------------------------------------------- page helpers
+
+
+def on_graph_page(browser: Browser, url: str, name: str) -> float:
+    """Open a graph page and check the basics every page must pass; return the time to ready."""
+    browser.open(url)
+    ready = browser.wait_graph_ready()
+    time.sleep(0.1)  # let the console and network logs catch up
+    errors, requests = browser.console_errors(), browser.requests()
+    assert errors == [], f"{name}: console errors {errors}"
+    assert browser.external(requests) == [], f"{name}: requests outside 127.0.0.1"
+    assert any(u.endswith(f"/assets/vis/{viz.VIS_DIR}/vis-network.min.js") for u in requests), \
+        f"{name}: vis-network was not loaded from this server: {requests}"
+    paint = browser.paint()
+    assert paint.painted > 200, f"{name}: the canvas is (nearly) empty: {paint}"
+    browser.screenshot(name)
+    return ready
+
+
+def page_graph(browser: Browser) -> Expected:
+    nodes, edges = browser.js(
+        "return [network.body.data.nodes.getIds(), network.body.data.edges.get().map(e => [e.from, e.to])]")
+    return set(nodes), {frozenset(e) for e in edges}
+
+
+def assert_same(got: Expected, want: Expected, name: str) -> None:
+    assert got[0] == want[0], f"{name}: nodes differ: extra {got[0] - want[0]}, missing {want[0] - got[0]}"
+    assert got[1] == want[1], f"{name}: edges differ: extra {got[1] - want[1]}, missing {want[1] - got[1]}"
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.hrefs += [v for k, v in attrs if k == "href" and v]
+
+
+def links_of(html: str) -> list[str]:
+    p = Links()
+    p.feed(html)
+    return p.hrefs
+
+
+# --------------------------------------------------------------------------- graph pages in Chromium
+
+
+def test_whole_graph(browser: Browser, base_url: str, store: OxigraphStore) -> None:
+    ready = on_graph_page(browser, base_url + "/graph", "graph")
+    want = expected_whole(store)
+    assert_same(page_graph(browser), want, "/graph")
+    assert browser.counts() == (len(want[0]), len(want[1]))
+    assert ready < 15, f"the whole graph took {ready:.1f} s to settle"
+    shapes = browser.js("return Object.fromEntries(nodes.get().map(n => [n.id, n.shape]))")
+    for iri in want[0]:  # shapes by type: countries are squares, mechanisms dots, organisations stars
+        kind = viz.kind_of(iri)
+        if kind in {"country", "mechanism"}:
+            assert shapes[iri] == viz.STYLES[kind].shape, iri
+    legend = browser.js("return [...document.querySelectorAll('.nk-legend li')].map(li => li.textContent)")
+    assert any("Country" in t and str(sum(1 for i in want[0] if viz.kind_of(i) == "country")) in t for t in legend)
+
+
+def test_click_on_a_mechanism_shows_its_members_with_sources(browser: Browser, base_url: str,
+                                                             profiles: Profiles, http: httpx.Client) -> None:
+    """A real click at the node's position on the canvas fills the side panel."""
+    on_graph_page(browser, base_url + "/graph", "graph")
+    mid = max((m for m in profiles.mechanisms() if m["subregional"]), key=lambda m: m["member_count"])["id"]
+    iri = ID + "mechanism/" + str(mid)
+    x, y = browser.node_position(iri)
+    browser.click_at(x, y)
+    deadline = time.monotonic() + 5
+    while browser.js("return document.getElementById('nk-panel').dataset.node || ''") != iri:
+        assert time.monotonic() < deadline, "clicking the node did not fill the side panel"
+        time.sleep(0.05)
+    panel = browser.js("return document.getElementById('nk-panel').innerText")
+    profile = profiles.mechanism(str(mid))
+    for member in profile["members"]:
+        assert member["label"] in panel, f"member {member['label']} missing from the panel"
+    cited = {s["label"] for m in profile["members"] for s in m["sources"]}
+    assert any(label in panel for label in cited), "no source of a membership is shown"
+    hrefs = browser.js("return [...document.querySelectorAll('#nk-panel .nk-links a')]"
+                       ".map(a => a.getAttribute('href'))")
+    assert f"/id/mechanism/{mid}" in hrefs and f"/mechanisms/{mid}" in hrefs
+    for href in hrefs:
+        assert http.get(href).status_code == 200, href
+    browser.screenshot("graph-clicked")
+    assert browser.console_errors() == []
+
+
+def test_overlap_highlights_shared_members(browser: Browser, base_url: str, analyst: Analyst) -> None:
+    on_graph_page(browser, f"{base_url}/graph/overlap?focus={quote(FOCUS)}", "overlap")
+    want, shared = expected_overlap(analyst, FOCUS)
+    assert shared, "the example focus should have shared members"
+    assert_same(page_graph(browser), want, "overlap")
+    colours = browser.js("return Object.fromEntries(nodes.get().map(n => "
+                         "[n.id, typeof n.color === 'object' ? n.color.background : n.color]))")
+    for iri in want[0]:
+        if viz.kind_of(iri) == "country":
+            expected = viz.STYLES["shared" if iri in shared else "country"].color
+            assert colours[iri] == expected, f"{iri} shared={iri in shared} has colour {colours[iri]}"
+
+
+def test_duplication_edges_widen_with_the_score_and_explain_it(browser: Browser, base_url: str,
+                                                               analyst: Analyst) -> None:
+    on_graph_page(browser, base_url + "/graph/duplication", "duplication")
+    assert_same(page_graph(browser), expected_duplication(analyst), "duplication")
+    pairs = {frozenset((ID + "mechanism/" + p.a, ID + "mechanism/" + p.b)): p for p in analyst.duplication()}
+    edges = browser.js("return edges.get().map(e => [e.id, e.from, e.to, e.width, e.title])")
+    ranked = sorted(edges, key=lambda e: pairs[frozenset(e[1:3])].score)
+    widths = [e[3] for e in ranked]
+    assert widths == sorted(widths) and widths[-1] > widths[0], "edge width does not follow the score"
+    for _id, a, b, _w, title in edges:
+        p = pairs[frozenset((a, b))]
+        assert f"score {p.score:.3f}" in title and p.explanation in title
+    top = ranked[-1]
+    (ax, ay), (bx, by) = browser.node_position(top[1]), browser.node_position(top[2])
+    browser.click_at((ax + bx) / 2, (ay + by) / 2)
+    deadline = time.monotonic() + 5
+    while browser.js("return document.getElementById('nk-panel').dataset.edge || ''") != top[0]:
+        assert time.monotonic() < deadline, "clicking the line did not explain it in the side panel"
+        time.sleep(0.05)
+    assert pairs[frozenset(top[1:3])].explanation in browser.js("return document.getElementById('nk-panel').innerText")
+    browser.screenshot("duplication-clicked")
+
+
+def test_mechanism_page_in_another_language(browser: Browser, base_url: str, store: OxigraphStore) -> None:
+    """Labels in Korean where the graph has them, English otherwise; the mechanism is shown at once."""
+    on_graph_page(browser, base_url + "/graph/mechanism/eanet?lang=ko", "mechanism-eanet-ko")
+    want = expected_mechanism(store, "eanet")
+    assert_same(page_graph(browser), want, "mechanism")
+    labels = browser.js("return Object.fromEntries(nodes.get().map(n => [n.id, n.label]))")
+    countries = [i for i in want[0] if viz.kind_of(i) == "country"]
+    fell_back = 0
+    for iri in countries:
+        assert labels[iri] == pref_label(store, iri, "ko"), iri
+        fell_back += labels[iri] == pref_label(store, iri, "en")
+    assert 0 < fell_back < len(countries), "the example should mix Korean labels and English fallbacks"
+    assert browser.js("return document.getElementById('nk-panel').dataset.node") == ID + "mechanism/eanet"
+
+
+@pytest.mark.parametrize("name,path", [
+    ("home", "/"),
+    ("resource-eanet", "/id/mechanism/eanet"),
+    ("resource-country-zh", "/id/country/CHN?lang=zh"),
+    ("ontology", "/ontology"),
+])
+def test_text_pages_in_chromium(browser: Browser, base_url: str, name: str, path: str) -> None:
+    browser.open(base_url + path)
+    time.sleep(0.1)
+    assert browser.console_errors() == []
+    requests = browser.requests()
+    assert browser.external(requests) == [] and requests, f"{name}: {requests}"
+    assert browser.js("return document.querySelector('h1').textContent.trim().length") > 0
+    browser.screenshot(name)
+
+
+def test_unknown_focus_gets_a_friendly_page(browser: Browser, base_url: str, http: httpx.Client,
+                                            analyst: Analyst) -> None:
+    typo = "air qualty"
+    response = http.get("/graph/overlap", params={"focus": typo})
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    body = response.text
+    assert "Traceback" not in body and "Nothing is called" in body
+    for s in analyst.focus.suggest(typo):
+        assert f"/graph/overlap?focus={s.concept.id}" in body
+    browser.open(f"{base_url}/graph/overlap?focus={quote(typo)}")
+    errors = [e for e in browser.console_errors() if "status of 404" not in e]
+    assert errors == [] and browser.external(browser.requests()) == []
+    browser.screenshot("unknown-focus")
+
+
+# --------------------------------------------------------------------------- standalone file
+
+
+def test_standalone_file_opens_offline(browser: Browser, analyst: Analyst, profiles: Profiles,
+                                       tmp_path: Path) -> None:
+    path = tmp_path / "overlap.html"
+    size = viz.write_standalone(analyst, profiles, "overlap", FOCUS, path, "en")
+    page = path.read_text(encoding="utf-8")
+    assert size == path.stat().st_size and "/assets/" not in page and "/static/" not in page
+    viz.assert_offline(page)
+    browser.open(path.as_uri())
+    browser.wait_graph_ready()
+    assert browser.console_errors() == []
+    assert [u for u in browser.requests() if not u.startswith(("file:", "data:"))] == []
+    assert_same(page_graph(browser), expected_overlap(analyst, FOCUS)[0], "standalone")
+    assert browser.paint().painted > 200
+    mechanism = next(iter(analyst.overlap(FOCUS).mechanisms))
+    assert browser.js("return nkShowNode(arguments[0])", mechanism.iri)
+    panel = browser.js("return document.getElementById('nk-panel').innerText")
+    assert mechanism.acronym in panel and "https://w3id.org/neaspec-kg/id/" in browser.js(
+        "return document.querySelector('#nk-panel .nk-links a').href"), "standalone links go to the IRIs"
+    browser.screenshot("standalone-overlap")
+
+
+# --------------------------------------------------------------------------- hostile labels
+
+
+EVIL_ACRONYM = 'EANET<img src=x onerror="window.__pwned=1">&amp;\'"'
+EVIL_COUNTRY = "Mongolia</script><script>window.__pwned=2</script><!--"
+
+
+@pytest.fixture(scope="module")
+def evil_graph(tmp_path_factory: pytest.TempPathFactory) -> ValidatedGraph:
+    """The project's data with a mechanism acronym and a country name that try to inject script."""
+    import shutil
+
+    from neaspec_kg.config import PROJECT_ROOT
+
+    root = tmp_path_factory.mktemp("evil")
+    shutil.copytree(PROJECT_ROOT / "ontology", root / "ontology")
+    shutil.copytree(PROJECT_ROOT / "data", root / "data")
+
+    def turtle(s: str) -> str:
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    for rel, old, new in [("data/mechanisms/eanet.trig", 'nk:acronym "EANET"', f"nk:acronym {turtle(EVIL_ACRONYM)}"),
+                          ("data/countries.trig", '"Mongolia"@en', f"{turtle(EVIL_COUNTRY)}@en")]:
+        f = root / rel
+        text = f.read_text(encoding="utf-8")
+        assert old in text, f"{rel} no longer contains {old}: update this test's poison"
+        f.write_text(text.replace(old, new), encoding="utf-8")
+    return build(Paths(ontology_dir=root / "ontology", data_dir=root / "data"), use_cache=False)
+
+
+def test_hostile_labels_show_as_text_and_run_nothing(browser: Browser, evil_graph: ValidatedGraph) -> None:
+    app = with_views(create_app(SETTINGS, graph=evil_graph))
+    mng, eanet = country_iri("MNG"), ID + "mechanism/eanet"
+    with live_server(app) as url:
+        for path in ["/graph", "/graph/overlap?focus=acid-deposition", "/graph/mechanism/eanet"]:
+            browser.open(url + path)
+            browser.wait_graph_ready()
+            assert browser.js("return window.__pwned === undefined"), f"{path}: a label ran script"
+            assert browser.js("return document.querySelectorAll('img, svg, iframe').length") == 0
+            assert browser.console_errors() == []
+            labels = browser.js("return Object.fromEntries(nodes.get().map(n => [n.id, [n.label, n.title]]))")
+            assert labels[eanet][0] == EVIL_ACRONYM and EVIL_ACRONYM in labels[eanet][1]
+            assert labels[mng][0] == EVIL_COUNTRY and EVIL_COUNTRY in labels[mng][1]
+            for node in (eanet, mng):
+                assert browser.js("return nkShowNode(arguments[0])", node)
+                panel = browser.js("return document.getElementById('nk-panel').textContent")
+                assert EVIL_ACRONYM in panel and (node == eanet or EVIL_COUNTRY in panel)
+        assert EVIL_ACRONYM in browser.js("return document.getElementById('nk-title').textContent")
+        x, y = browser.node_position(mng)  # hover: vis-network shows the title as text, not HTML
+        browser.click_at(x, y)
+        deadline = time.monotonic() + 5
+        while not browser.js("const t = document.querySelector('div.vis-tooltip');"
+                             "return !!t && t.style.visibility !== 'hidden' && t.textContent.length > 0"):
+            assert time.monotonic() < deadline, "no tooltip appeared on hover"
+            time.sleep(0.05)
+        assert EVIL_COUNTRY in browser.js("return document.querySelector('div.vis-tooltip').textContent")
+        # setting innerText turns newlines into <br>; anything else would be markup from the label
+        assert browser.js("return [...document.querySelectorAll('div.vis-tooltip *')].map(e => e.tagName)"
+                          ".filter(t => t !== 'BR')") == []
+        assert browser.js("return window.__pwned === undefined")
+        browser.screenshot("hostile-labels")
+        for path in ["/", "/id/mechanism/eanet", "/id/country/MNG"]:
+            browser.open(url + path)
+            assert browser.js("return window.__pwned === undefined"), f"{path}: a label ran script"
+            assert browser.js("return document.querySelectorAll('img, svg, iframe').length") == 0
+            text = browser.js("return document.body.textContent")
+            assert (EVIL_COUNTRY if "MNG" in path else EVIL_ACRONYM) in text, path
+            assert browser.console_errors() == []
+
+
+# --------------------------------------------------------------------------- without a browser
+
+
+def test_home_links_every_view_and_they_all_work(http: httpx.Client, profiles: Profiles) -> None:
+    home = http.get("/")
+    assert home.status_code == 200
+    hrefs = links_of(home.text)
+    assert all(h.startswith("/") for h in hrefs), [h for h in hrefs if not h.startswith("/")]
+    for needed in ["/graph", "/graph/duplication", "/sparql", "/docs", "/ontology"]:
+        assert needed in hrefs, needed
+    for m in profiles.mechanisms():
+        assert f"/graph/mechanism/{m['id']}" in hrefs
+    focus_links = [h for h in hrefs if h.startswith("/graph/overlap?")]
+    tree = profiles.focus_tree()
+    concepts = {t["id"] for t in tree} | {f["id"] for t in tree for f in t["narrower"]}
+    assert {parse_qs(urlsplit(h).query)["focus"][0] for h in focus_links} == concepts
+    views = [h for h in hrefs if h.startswith("/graph")]
+    for href in views:
+        response = http.get(href)
+        assert response.status_code == 200, href
+        viz.assert_offline(response.text)
+    form = re.search(r'<form class="nk-search" action="([^"]+)"[^>]*>.*?name="([^"]+)"', home.text, re.S)
+    assert form and form.groups() == ("/graph/overlap", "focus")
+
+
+def test_search_box_takes_a_mechanism_too(http: httpx.Client) -> None:
+    r = http.get("/graph/overlap", params={"focus": "eanet"})
+    assert r.status_code == 303 and r.headers["location"] == "/graph/mechanism/eanet"
+    r = http.get("/graph/overlap", params={"focus": "Acid Deposition Monitoring Network in East Asia", "lang": "ja"})
+    assert r.status_code == 303 and r.headers["location"] == "/graph/mechanism/eanet?lang=ja"
+
+
+def test_unknown_mechanism_and_empty_search_are_friendly(http: httpx.Client) -> None:
+    r = http.get("/graph/mechanism/eanett")
+    assert r.status_code == 404 and "text/html" in r.headers["content-type"]
+    assert "/graph/mechanism/eanet" in links_of(r.text) and "Traceback" not in r.text
+    r = http.get("/graph/overlap", params={"focus": "  "})
+    assert r.status_code == 404 and "<form" in r.text
+    r = http.get("/graph/overlap", params={"focus": "air quality", "country": "Korea"})
+    assert r.status_code == 404 and "ISO 3166-1" in r.text
+
+
+def test_vis_assets_are_served_here_and_nothing_else(http: httpx.Client) -> None:
+    r = http.get(f"/assets/vis/{viz.VIS_DIR}/vis-network.min.js")
+    assert r.status_code == 200 and r.content == (viz.VIS_LIB_DIR / viz.VIS_DIR / "vis-network.min.js").read_bytes()
+    assert "max-age" in r.headers["cache-control"]
+    assert http.get("/assets/vis/../network.py").status_code == 404
+    assert http.get("/assets/vis/%2e%2e/network.py").status_code == 404
+
+
+def test_standalone_download_and_served_page_weights(http: httpx.Client) -> None:
+    served = http.get("/graph/mechanism/ltp")
+    download = http.get("/graph/mechanism/ltp", params={"standalone": "true"})
+    assert download.headers["content-disposition"] == 'attachment; filename="neaspec-kg-ltp.html"'
+    viz.assert_offline(download.text)
+    assert "/assets/" not in download.text and "/assets/vis/" in served.text
+    assert len(served.content) < len(download.content) / 4, "served pages should load vis-network separately"
+
+
+def test_offline_guard_refuses_external_resources() -> None:
+    for bad in ['<script src="https://cdn.example/x.js"></script>', '<link rel="stylesheet" href="//cdn/x.css">',
+                '<img src="HTTP://x/y.png">', "<style>@import 'https://x/y.css';</style>",
+                "<div style=\"background: url('https://x/y.png')\"></div>", '<a href="https://example.org/">x</a>']:
+        with pytest.raises(viz.VizError):
+            viz.assert_offline(f"<html><body>{bad}</body></html>")
+    viz.assert_offline('<a href="https://example.org/">cited source</a>', allow_links=True)
+    viz.assert_offline("<script>var s = 'src=\"https://not-markup\"';</script>")  # script text is not markup
+
+
+def test_a_changed_pyvis_template_fails_loudly() -> None:
+    with pytest.raises(viz.VizError, match="pyvis template"):
+        viz.localise("<html><head><script src='https://cdn.example/vis.js'></script></head><body></body></html>")
