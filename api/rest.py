@@ -7,6 +7,7 @@ is bounded, so hostile callers cannot grow it without limit.
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from threading import Lock
@@ -31,7 +32,7 @@ from neaspec_kg import catalogue, formatting
 from neaspec_kg.analysis import Analyst, UnknownFocusError
 from neaspec_kg.analysis.profiles import NotFoundError, Profiles
 from neaspec_kg.catalogue import ParameterError
-from neaspec_kg.export import FORMATS, export
+from neaspec_kg.export import FORMATS, TABLES, export, export_table
 from neaspec_kg.graph import run
 from neaspec_kg.store import QueryError, SparqlStore
 
@@ -40,6 +41,10 @@ PROBLEMS = {404: {"description": "Unknown id or focus; the body lists the closes
                   "content": {"application/problem+json": {}}},
             400: {"description": "A parameter is missing or malformed; the body names it",
                   "content": {"application/problem+json": {}}}}
+
+
+#: module level: annotations are strings here (PEP 563), so FastAPI must find the pattern by name
+EXPORT_PATTERN = "^(" + "|".join(re.escape(f) for f in [*FORMATS, *TABLES]) + ")$"
 
 
 class RestService:
@@ -228,15 +233,19 @@ def rest_router() -> APIRouter:
             return Response(formatting.to_sparql_json(result, columns), media_type="application/sparql-results+json")
         return Response(result.serialize(format="turtle"), media_type="text/turtle")  # type: ignore[union-attr]
 
-    @r.get("/export", tags=["downloads"], summary="The whole graph as Turtle, TriG (one named graph per source), "
-                                                 "JSON-LD or N-Triples")
+    @r.get("/export", tags=["downloads"],
+           summary="Downloads: the whole graph as Turtle, TriG (one named graph per source), JSON-LD or "
+                   "N-Triples; CSV tables (members.csv, focus-areas.csv, duplication.csv); GraphML")
     def download(request: Request,
-                 format: Annotated[str, Query(pattern="^(turtle|trig|json-ld|n-triples)$")] = "turtle"
-                 ) -> Response:
+                 format: Annotated[str, Query(pattern=EXPORT_PATTERN)] = "turtle") -> Response:
         s = service(request)
-        _fmt, media, ext = FORMATS[format]
-        body = s.memo(("export", format), lambda: export(s.store, format))
-        return Response(body, media_type=media,
-                        headers={"Content-Disposition": f'attachment; filename="neaspec-kg.{ext}"'})
+        if format in FORMATS:
+            _fmt, media, ext = FORMATS[format]
+            name = f"neaspec-kg.{ext}"
+            body = s.memo(("export", format), lambda: export(s.store, format))
+        else:
+            media, name = TABLES[format]
+            body = s.memo(("export", format), lambda: export_table(s.store, format))
+        return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     return r

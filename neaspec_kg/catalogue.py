@@ -106,8 +106,9 @@ class NamedQuery:
         """SELECT, ASK, CONSTRUCT or DESCRIBE."""
         return query_form(self.text)
 
-    def bind(self, values: Mapping[str, Any] | None = None) -> str:
-        """The query text with parameters bound; raise ParameterError on bad input."""
+    def bind(self, values: Mapping[str, Any] | None = None, *, limit: int | None = None) -> str:
+        """The query text with parameters bound and an optional LIMIT (top-K in the store, not after
+        it); raise ParameterError on bad input."""
         values = dict(values or {})
         unknown = sorted(set(values) - {p.name for p in self.params})
         if unknown:
@@ -124,6 +125,10 @@ class NamedQuery:
                 raise ParameterError(p.name, "takes one value")
             terms = " ".join(str(p.to_term(v)) for v in items)
             text = _values_block(p.name).sub(lambda _m, t=terms, n=p.name: f"VALUES ?{n} {{ {t} }}", text)
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+                raise ParameterError("limit", f"{limit!r} is not a non-negative integer")
+            text += f"LIMIT {limit}\n"
         return text
 
 

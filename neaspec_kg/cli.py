@@ -17,7 +17,7 @@ from neaspec_kg import catalogue, formatting, network
 from neaspec_kg.build import build
 from neaspec_kg.config import Paths, default_paths
 from neaspec_kg.errors import NeaspecKgError, ValidationError
-from neaspec_kg.export import FORMATS, export
+from neaspec_kg.export import ALL_FORMATS, FORMATS, export, export_table
 from neaspec_kg.graph import open_graph, run
 from neaspec_kg.namespaces import PREFIXES
 from neaspec_kg.store import SparqlStore, Term
@@ -124,7 +124,8 @@ def _run_text(store: SparqlStore, text: str) -> object:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    data = export(_store(args), args.format)
+    store = _store(args)
+    data = export(store, args.format) if args.format in FORMATS else export_table(store, args.format)
     if args.output:
         Path(args.output).write_bytes(data)
         print(f"wrote {len(data)} bytes to {args.output}", file=sys.stderr)
@@ -331,8 +332,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--port", type=int, default=8000)
     sp.add_argument("--query-timeout", type=float, help="SPARQL query time limit in seconds (default 10)")
     sp.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
-    sp = add("export", cmd_export, "write the whole graph in an RDF format")
-    sp.add_argument("--format", choices=list(FORMATS), default="turtle")
+    sp = add("export", cmd_export, "write the whole graph in an RDF format, a CSV table or GraphML")
+    sp.add_argument("--format", choices=ALL_FORMATS, default="turtle")
     sp.add_argument("-o", "--output", help="file to write (default: standard output)")
     return p
 

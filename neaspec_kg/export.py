@@ -1,9 +1,15 @@
-"""Whole-graph downloads, read through SPARQL so they work on any store.
+"""Downloads, read through SPARQL so they work on any store.
 
 Turtle, N-Triples and JSON-LD carry the merged graph (each fact once); TriG carries the named
-graphs, one per source, so provenance travels with the data.
+graphs, one per source, so provenance travels with the data. The CSV tables and GraphML are the
+shapes spreadsheet and network tools read.
 """
 from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from pathlib import Path
 
 import rdflib
 
@@ -16,6 +22,14 @@ FORMATS = {
     "json-ld": ("json-ld", "application/ld+json", "jsonld"),
     "trig": ("trig", "application/trig", "trig"),
 }
+#: tables and networks: format name -> (media type, file name)
+TABLES = {
+    "members.csv": ("text/csv; charset=utf-8", "mechanism-members.csv"),
+    "focus-areas.csv": ("text/csv; charset=utf-8", "mechanism-focus-areas.csv"),
+    "duplication.csv": ("text/csv; charset=utf-8", "duplication-pairs.csv"),
+    "graphml": ("application/graphml+xml", "neaspec-kg.graphml"),
+}
+ALL_FORMATS = [*FORMATS, *TABLES]
 
 _ALL_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 _ALL_QUADS = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -47,3 +61,50 @@ def export(store: SparqlStore, fmt: str) -> bytes:
     for prefix, ns in PREFIXES.items():
         target.bind(prefix, ns, override=True)
     return target.serialize(format=rdflib_format, encoding="utf-8")
+
+
+def _csv(header: list[str], rows: list[list[object]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def export_table(store: SparqlStore, fmt: str) -> bytes:
+    """One of TABLES: every mechanism (Table 2 and related) with its members or focus areas, the
+    ranked duplication pairs of the Table 2 mechanisms, or the networks as one GraphML file."""
+    from neaspec_kg import network  # the analysis layer sits above this module's RDF exports
+    from neaspec_kg.analysis import Analyst
+    from neaspec_kg.graph import select
+
+    if fmt == "members.csv":
+        rows = select(store, "memberships", {"include_related": True})
+        return _csv(["mechanism", "acronym", "country", "iso3", "role"],
+                    [[r["mechanism"].value, r["acronym"].value if "acronym" in r else "", r["countryLabel"].value,
+                      r["iso3"].value, r["role"].value] for r in rows])
+    if fmt == "focus-areas.csv":
+        rows = select(store, "work-areas", {"include_related": True})
+        return _csv(["mechanism", "acronym", "focus", "focus_label", "themes", "modalities", "stated_as", "sources"],
+                    [[r["mechanism"].value, r["acronym"].value if "acronym" in r else "", r["focus"].value,
+                      r["focusLabel"].value, r["themes"].value, r["modalities"].value if "modalities" in r else "",
+                      r["stated"].value if "stated" in r else "", r["sources"].value] for r in rows])
+    analyst = Analyst(store)
+    pairs = analyst.duplication()
+    if fmt == "duplication.csv":
+        return _csv(["mechanism_a", "mechanism_b", "score", "level", "members_jaccard", "themes", "focus",
+                     "modalities", "shared_members", "shared_themes", "engaged", "explanation"],
+                    [[p.a, p.b, p.score, p.level, p.components["members_jaccard"], p.components["themes"],
+                      p.components["focus"], p.components["modalities"],
+                      " ".join(m["id"] for m in p.shared_members), "; ".join(p.shared_themes),
+                      str(p.engaged).lower(), p.explanation] for p in pairs])
+    if fmt == "graphml":
+        import networkx as nx
+
+        g = nx.compose_all([network.mechanism_country(store), network.mechanism_focus(store),
+                            network.overlap_graph(pairs)])
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "g.graphml"
+            network.write_graphml(g, path)
+            return path.read_bytes()
+    raise ValueError(f"unknown table {fmt!r}; choose one of {', '.join(TABLES)}")

@@ -20,10 +20,11 @@ def open_graph(paths: Paths | None = None, *, store: str = "oxigraph", use_cache
     return open_store(build(paths, use_cache=use_cache), store)
 
 
-def run(store: SparqlStore, name: str, params: Mapping[str, Any] | None = None) -> Rows | bool | rdflib.Graph:
-    """Run a named query with typed parameters (see neaspec_kg/catalogue.py)."""
+def run(store: SparqlStore, name: str, params: Mapping[str, Any] | None = None, *,
+        limit: int | None = None) -> Rows | bool | rdflib.Graph:
+    """Run a named query with typed parameters (see neaspec_kg/catalogue.py), at most ``limit`` rows."""
     query = catalogue.get(name)
-    text = query.bind(params)
+    text = query.bind(params, limit=limit)
     if query.form == "ASK":
         return store.ask(text)
     if query.form in {"CONSTRUCT", "DESCRIBE"}:
@@ -31,8 +32,9 @@ def run(store: SparqlStore, name: str, params: Mapping[str, Any] | None = None) 
     return store.select(text)
 
 
-def select(store: SparqlStore, name: str, params: Mapping[str, Any] | None = None) -> Rows:
+def select(store: SparqlStore, name: str, params: Mapping[str, Any] | None = None, *,
+           limit: int | None = None) -> Rows:
     """Run a named SELECT query; a typed convenience over ``run``."""
-    rows = run(store, name, params)
+    rows = run(store, name, params, limit=limit)
     assert isinstance(rows, Rows), f"{name} is not a SELECT query"
     return rows

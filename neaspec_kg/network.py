@@ -1,6 +1,7 @@
 """networkx projections of the graph and the metrics analysts ask for.
 
-Nodes are keyed by IRI and carry ``kind`` (mechanism, country, focus) and ``label``; edges carry
+Nodes of every projection are keyed by IRI (so they compose into one graph) and carry ``kind``
+(mechanism, country, focus) and ``label``; edges carry
 what they came from. GraphML keeps only scalar attributes, so lists are joined with spaces.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from networkx.algorithms.community import greedy_modularity_communities
 
 from neaspec_kg.analysis import Pair
 from neaspec_kg.graph import select
+from neaspec_kg.namespaces import local_id, mechanism
 from neaspec_kg.store import SparqlStore
 
 
@@ -46,10 +48,11 @@ def overlap_graph(pairs: list[Pair]) -> nx.Graph:
     """Mechanism to mechanism, weighted by the duplication score (pairs scoring 0 are left out)."""
     g = nx.Graph(name="duplication")
     for p in pairs:
-        g.add_node(p.a, kind="mechanism", label=p.label_a)
-        g.add_node(p.b, kind="mechanism", label=p.label_b)
+        a, b = mechanism(p.a), mechanism(p.b)
+        g.add_node(a, kind="mechanism", label=p.label_a)
+        g.add_node(b, kind="mechanism", label=p.label_b)
         if p.score > 0:
-            g.add_edge(p.a, p.b, weight=p.score, level=p.level, engaged=p.engaged, explanation=p.explanation)
+            g.add_edge(a, b, weight=p.score, level=p.level, engaged=p.engaged, explanation=p.explanation)
     return g
 
 
@@ -67,7 +70,7 @@ def metrics(mc: nx.Graph, overlap: nx.Graph) -> dict[str, object]:
         "countries_by_mechanisms": [
             {"id": mc.nodes[c]["iso3"], "label": mc.nodes[c]["label"], "mechanisms": mc.degree(c)} for c in by_count],
         "central_mechanisms": [
-            {"id": n, "label": overlap.nodes[n]["label"], "overlap_strength": round(strength.get(n, 0.0), 3),
+            {"id": local_id(n), "label": overlap.nodes[n]["label"], "overlap_strength": round(strength.get(n, 0.0), 3),
              "betweenness": round(betweenness.get(n, 0.0), 3)}
             for n in sorted(overlap.nodes, key=lambda n: (-strength.get(n, 0.0), n))],
         "clusters": [sorted(overlap.nodes[n]["label"] for n in c) for c in clusters],

@@ -75,3 +75,27 @@ def test_cli_export_to_file(tmp_path, capsys) -> None:
     out = tmp_path / "g.nt"
     assert main(["export", "--format", "n-triples", "-o", str(out)]) == 0
     assert len(rdflib.Graph().parse(out, format="nt")) > 3000
+
+
+def test_csv_tables_and_graphml(store: OxigraphStore, tmp_path) -> None:
+    import csv as csvlib
+
+    import networkx as nx
+
+    from neaspec_kg.export import export_table
+
+    members = list(csvlib.DictReader(io.StringIO(export_table(store, "members.csv").decode())))
+    eanet = {r["iso3"] for r in members if r["acronym"] == "EANET" and r["role"] == "member"}
+    assert len(eanet) == 13
+    focus = list(csvlib.DictReader(io.StringIO(export_table(store, "focus-areas.csv").decode())))
+    assert {r["focus_label"] for r in focus if r["acronym"] == "EANET"} == {"Acid deposition"}
+    assert all(r["sources"] for r in focus)
+    pairs = list(csvlib.DictReader(io.StringIO(export_table(store, "duplication.csv").decode())))
+    assert len(pairs) == 28 and pairs[0]["level"] == "likely duplication" and "share" in pairs[0]["explanation"]
+    path = tmp_path / "g.graphml"
+    path.write_bytes(export_table(store, "graphml"))
+    g = nx.read_graphml(path)
+    kinds = {d["kind"] for _, d in g.nodes(data=True)}
+    assert kinds == {"mechanism", "country", "focus"}
+    assert sum(1 for _, d in g.nodes(data=True) if d["kind"] == "mechanism") == 8
+    assert any("weight" in d for _, _, d in g.edges(data=True))

@@ -162,6 +162,9 @@ def test_export_downloads(client: httpx.Client, validated: ValidatedGraph) -> No
     ds.parse(data=r.content, format="trig")
     assert len({q[:3] for q in ds.quads()}) == len({(q.subject, q.predicate, q.object) for q in validated.quads})
     assert client.get("/export", params={"format": "rdf/xml"}).status_code == 422
+    table = client.get("/export", params={"format": "duplication.csv"})
+    assert table.headers["content-type"].startswith("text/csv") and len(table.text.splitlines()) == 29
+    assert client.get("/export", params={"format": "graphml"}).text.startswith("<?xml")
 
 
 def test_openapi_documents_every_route(client: httpx.Client) -> None:

@@ -124,9 +124,7 @@ def duplication(store: SparqlStore, sources: SourceIndex, *, mechanism: str | No
     """Ranked pairs with components, level, details and an explanation."""
     rows = select(store, "duplication-candidates", {
         "mechanism": mechanism, "theme": theme, "country": country,
-        "min_score": min_score, "include_related": include_related})
-    if limit is not None:
-        rows = rows[: max(limit, 0)]
+        "min_score": min_score, "include_related": include_related}, limit=limit)
     labels = _labels(store, {r["a"].value for r in rows} | {r["b"].value for r in rows})
     return [_pair(store, sources, r, labels) for r in rows]
 
