@@ -409,9 +409,6 @@ def linked_data_router() -> APIRouter:
               "content": {"application/problem+json": {}}},
     }
 
-    @r.api_route("/id/{path:path}", methods=["GET", "HEAD"], responses=responses,
-                 summary="A resource (https://w3id.org/neaspec-kg/id/{path}): HTML, Turtle, JSON-LD, N-Triples, "
-                         "TriG or N-Quads by Accept, with the source of every triple")
     def resource(request: Request, path: str, lang: str = "en",
                  format: Annotated[str | None, Query(max_length=20)] = None) -> Response:
         s = service(request)
@@ -427,8 +424,6 @@ def linked_data_router() -> APIRouter:
         body = s.memo(("ld", iri, media), lambda: serialise(resource_quads(describe(s, iri, "en")), media))
         return _rdf_response(body, media)
 
-    @r.api_route("/ontology", methods=["GET", "HEAD"], responses=responses,
-                 summary="The ontology: an HTML page of every class and property, or the ontology graph as RDF")
     def ontology(request: Request, format: Annotated[str | None, Query(max_length=20)] = None) -> Response:
         s = service(request)
         media = choose(request, format)
@@ -437,6 +432,15 @@ def linked_data_router() -> APIRouter:
                             headers={"Vary": "Accept"})
         return _rdf_response(s.memo(("ontology", media), lambda: serialise(ontology_quads(s), media)), media)
 
+    # GET and HEAD share one hidden route (a multi-method route would give both methods one OpenAPI operation
+    # id); the GET-only registrations after it document the operations and are never reached at run time.
+    for path, endpoint, summary in [
+        ("/id/{path:path}", resource, "A resource (https://w3id.org/neaspec-kg/id/{path}): HTML, Turtle, JSON-LD, "
+                                      "N-Triples, TriG or N-Quads by Accept, with the source of every triple"),
+        ("/ontology", ontology, "The ontology: an HTML page of every class and property, or the ontology graph as RDF"),
+    ]:
+        r.add_api_route(path, endpoint, methods=["GET", "HEAD"], include_in_schema=False)
+        r.add_api_route(path, endpoint, methods=["GET"], responses=responses, summary=summary)
     return r
 
 

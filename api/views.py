@@ -81,7 +81,7 @@ duplication.</p>
 <datalist id="nk-suggest">
 {% for s in suggestions %}<option value="{{ s }}">{% endfor %}
 </datalist>
-<p class="nk-meta">Labels:
+<p class="nk-meta nk-langs">Labels:
 {% for code, name in langs %}
   {% if code == lang %}<strong lang="{{ code }}">{{ name }}</strong>
   {% else %}<a lang="{{ code }}" href="/?lang={{ code }}">{{ name }}</a>{% endif %}
@@ -137,7 +137,7 @@ duplication.</p>
 """)
 
 NOT_FOUND = ENV.from_string("""
-<h1>Nothing is called “{{ text }}”</h1>
+<h1>{% if text %}Nothing is called “{{ text }}”{% else %}Search for a focus area or a mechanism{% endif %}</h1>
 <div class="nk-problem">
 <p>{{ message }}</p>
 {% if focus %}
@@ -200,15 +200,24 @@ def _not_found(s: RestService, text: str, lang: str, message: str, focus: list[d
     if mechanisms is None:
         mechanisms = viz.suggest_mechanisms(s.profiles, text)
     content = NOT_FOUND.render(text=text, message=message, focus=focus, mechanisms=mechanisms, **_lang_ctx(lang))
-    return page(f"Nothing is called “{text}”", Markup(content), lang=lang, status=404)
+    title = f"Nothing is called “{text}”" if text else "Search for a focus area or a mechanism"
+    return page(title, Markup(content), lang=lang, status=404)
 
 
-def _graph_page(s: RestService, key: tuple[Any, ...], lang: str, build: Callable[[viz.Links], viz.View],
+def _graph_page(s: RestService, key: tuple[Any, ...] | None, lang: str, build: Callable[[viz.Links], viz.View],
                 standalone: bool, filename: str) -> Response:
-    """A graph page from the memo (built once per distinct request), or the standalone file as a download."""
+    """A graph page, or the same view as one self-contained file to download.
+
+    Served pages are memoised under ``key`` (built once; the graph never changes). ``key`` is None for
+    pages whose parameters are open-ended (a date, a threshold), and standalone files (~0.8 MB each) are
+    never kept: a bounded memo of large answers must not be fillable by varying a query string.
+    """
     links = viz.Links(served=not standalone, lang=lang)
-    body = s.memo(("view", standalone, lang, *key),
-                  lambda: viz.render(build(links), standalone=standalone).encode("utf-8"))
+
+    def produce() -> bytes:
+        return viz.render(build(links), standalone=standalone).encode("utf-8")
+
+    body = s.memo(("view", lang, *key), produce) if key is not None and not standalone else produce()
     headers = {"Content-Disposition": f'attachment; filename="{filename}.html"'} if standalone else None
     return Response(body, media_type=HTML, headers=headers)
 
@@ -285,8 +294,11 @@ def views_router() -> APIRouter:
         if as_of and not re.fullmatch(r"\d{4}(-\d{2}-\d{2})?", as_of):
             return _not_found(s, as_of, lang, "A date is YYYY or YYYY-MM-DD.", focus=[], mechanisms=[])
         code = country.upper() if country else None
+        if code and code not in {str(c["id"]) for c in s.profiles.countries()}:
+            return _not_found(s, code, lang, "No country in the graph has this ISO 3166-1 alpha-3 code.",
+                              focus=[], mechanisms=[])
         try:
-            s.analyst.focus.resolve(text)
+            concepts = s.analyst.focus.resolve(text)
         except UnknownFocusError as exc:
             mechanism = viz.find_mechanism(s.profiles, text)
             if mechanism:
@@ -295,8 +307,9 @@ def views_router() -> APIRouter:
             return _not_found(s, text, lang, "No focus area and no mechanism has this name or label.",
                               focus=[{"id": x.concept.id, "label": x.label, "concept": x.concept.label}
                                      for x in exc.suggestions])
+        key = ("overlap", tuple(c.iri for c in concepts), code, include_related) if not as_of else None
         return _graph_page(
-            s, ("overlap", text, code, include_related, as_of), lang,
+            s, key, lang,
             lambda links: viz.overlap_view(s.analyst, s.profiles, text, lang, country=code,
                                            include_related=include_related, as_of=as_of, links=links),
             standalone, "neaspec-kg-overlap")
@@ -309,7 +322,7 @@ def views_router() -> APIRouter:
         s = service(request)
         lang = language(lang)
         return _graph_page(
-            s, ("duplication", include_related, min_score), lang,
+            s, ("duplication", include_related) if min_score is None else None, lang,
             lambda links: viz.duplication_view(s.analyst, s.profiles, lang, include_related=include_related,
                                                min_score=min_score, links=links),
             standalone, "neaspec-kg-duplication")

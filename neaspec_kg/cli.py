@@ -255,6 +255,24 @@ def cmd_network(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_viz(args: argparse.Namespace) -> int:
+    """One self-contained interactive HTML page (everything inlined) that opens offline."""
+    from neaspec_kg import viz
+
+    if args.focus:
+        kind, value = "overlap", args.focus
+    elif args.mechanism:
+        kind, value = "mechanism", args.mechanism
+    elif args.duplication:
+        kind, value = "duplication", None
+    else:
+        kind, value = "graph", None
+    opts = {"include_related": True} if args.include_related and kind in {"overlap", "duplication"} else {}
+    size = viz.write_standalone(_analyst(args), None, kind, value, args.output, lang=args.lang, **opts)
+    print(f"wrote {args.output} ({size:,} bytes)", file=sys.stderr)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Build and validate first (an invalid graph stops the start, with the violations listed)."""
     import dataclasses
@@ -327,6 +345,16 @@ def parser() -> argparse.ArgumentParser:
                     default="duplication", help="which graph --graphml writes")
     sp.add_argument("--include-related", action="store_true", help="also conventions and partnerships")
     sp.add_argument("--format", choices=["table", "json"], default="table")
+    sp = add("viz", cmd_viz, "write one self-contained interactive network page (opens offline); "
+                             "no flag: the whole graph")
+    which = sp.add_mutually_exclusive_group()
+    which.add_argument("--focus", help='the overlap view of a focus, e.g. "air quality"')
+    which.add_argument("--mechanism", help="one mechanism's view, e.g. eanet")
+    which.add_argument("--duplication", action="store_true", help="the mechanism-to-mechanism duplication view")
+    sp.add_argument("--lang", default="en", choices=["en", "zh", "ja", "ko", "ru", "mn"],
+                    help="label language, English where a label is missing")
+    sp.add_argument("--include-related", action="store_true", help="also conventions and partnerships")
+    sp.add_argument("-o", "--output", required=True, help="the HTML file to write")
     sp = add("serve", cmd_serve, "start the web server (SPARQL endpoint, REST API, views) on 127.0.0.1")
     sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sp.add_argument("--port", type=int, default=8000)

@@ -175,7 +175,7 @@ class RdflibStore:
     def __init__(self, graph: ValidatedGraph) -> None:
         self._ds = rdflib.Dataset()
         self._ds.parse(data=graph.nquads(), format="nquads")
-        default = self._ds.default_context
+        default = self._ds.default_graph
         for s, p, o, _g in self._ds.quads((None, None, None, None)):
             default.add((s, p, o))
         self.digest = graph.digest

@@ -275,6 +275,7 @@ class _Builder:
     # ---- graph
 
     def node(self, iri: str, kind: str, label: str, tooltip: str = "") -> None:
+        """Add a node once; a later, stronger kind wins (a shared member, a Table 2 mechanism)."""
         if iri not in self.g:
             self.g.add_node(iri, kind=kind, label=label)
         elif kind == "shared" or (kind == "mechanism" and self.g.nodes[iri]["kind"] == "related"):
@@ -301,6 +302,7 @@ class _Builder:
             info["src"] += [i for i in src if i not in info["src"]]
 
     def card(self, iri: str, kind_label: str, facts: list[dict[str, Any]], name: str | None = None) -> None:
+        """What the side panel shows for a node: its kind, full name, links and facts (empty ones dropped)."""
         info = self.nodes[iri]
         info["kind"] = kind_label
         if name and name != info["label"]:
@@ -579,6 +581,11 @@ def overlap_view(analyst: Analyst, profiles: Profiles, focus: str, lang: str = "
     return b.view("overlap", title, intro, query=query)
 
 
+def _mechanism_iri(ident: str) -> str:
+    """A mechanism's IRI from its IRI or its id (pairs and projections have used both)."""
+    return ident if ident.startswith(ID) else ID + "mechanism/" + ident
+
+
 def duplication_view(analyst: Analyst, profiles: Profiles, lang: str = "en", *, include_related: bool = False,
                      min_score: float | None = None, links: Links | None = None) -> View:
     """Mechanism to mechanism: edge width by duplication score, colour by level, and a tooltip that
@@ -586,22 +593,26 @@ def duplication_view(analyst: Analyst, profiles: Profiles, lang: str = "en", *, 
     b = _Builder(analyst, profiles, lang, links or Links(lang=lang))
     pairs = analyst.duplication(include_related=include_related, min_score=min_score)
     og = network.overlap_graph(pairs)
-    by_pair: dict[frozenset[str], Pair] = {frozenset((p.a, p.b)): p for p in pairs}
+    by_pair = {frozenset((_mechanism_iri(p.a), _mechanism_iri(p.b))): p for p in pairs}
     for n in og.nodes:
-        iri = ID + "mechanism/" + n
+        iri = _mechanism_iri(n)
         label = b.mechanism_label(iri)
         m = b.mechanisms.get(iri)
         b.node(iri, "mechanism" if m and m["subregional"] else "related", label,
                f"{label}\n{b.name(iri, str(m['label'])) if m else ''}")
     for a, z, d in og.edges(data=True):
-        p = by_pair[frozenset((a, z))]
-        b.edge(ID + "mechanism/" + a, ID + "mechanism/" + z, score_tooltip(p), b.src(s.to_dict() for s in p.sources),
+        ends = frozenset((_mechanism_iri(a), _mechanism_iri(z)))
+        p = by_pair[ends]
+        b.edge(_mechanism_iri(a), _mechanism_iri(z), score_tooltip(p), b.src(s.to_dict() for s in p.sources),
                width=round(1 + 14 * float(d["weight"]), 2), color=LEVEL_COLOURS.get(p.level, EDGE_COLOUR))
+        b.edges[ends] |= {"text": p.explanation, "facts": [{"name": "Score components", "items": [
+            {"text": f"{k.replace('_', ' ')}: {v:.3f}"} for k, v in p.components.items()]}]}
     for iri in list(b.g.nodes):
-        mine = [p for p in pairs if ID + "mechanism/" + p.a == iri or ID + "mechanism/" + p.b == iri]
+        mine = [(p, p.label_b if _mechanism_iri(p.a) == iri else p.label_a) for ends, p in by_pair.items()
+                if iri in ends and p.score > 0]
         b.mechanism_card(iri, extra=[{"name": "Duplication with the others", "items": [
-            b.item(f"{p.label_b if ID + 'mechanism/' + p.a == iri else p.label_a}: {p.level}, score {p.score:.3f}",
-                   src=b.src(s.to_dict() for s in p.sources)) for p in mine if p.score > 0]}])
+            b.item(f"{other}: {p.level}, score {p.score:.3f}", src=b.src(s.to_dict() for s in p.sources))
+            for p, other in mine]}])
     view = b.view("duplication", "Duplication between mechanisms",
                   f"{og.number_of_edges()} pairs of mechanisms share at least a thematic area. A line's width is "
                   "the duplication score and its colour the level; hover or click a line for the explanation. "
@@ -610,20 +621,7 @@ def duplication_view(analyst: Analyst, profiles: Profiles, lang: str = "en", *, 
                   | ({"min_score": str(min_score)} if min_score is not None else {}))
     view.edge_legend = [{"label": level, "color": LEVEL_COLOURS[level]} for level in
                         ("likely duplication", "focus overlap", "thematic only")]
-    for eid, info in view.edges.items():
-        a, z = (e for e in _edge_ends(view.graph, eid))
-        p = by_pair[frozenset((local_id(a), local_id(z)))]
-        info["text"] = p.explanation
-        info["facts"] = [{"name": "Score components", "items": [
-            {"text": f"{k.replace('_', ' ')}: {v:.3f}"} for k, v in p.components.items()]}]
     return view
-
-
-def _edge_ends(g: nx.Graph, eid: str) -> tuple[str, str]:
-    for a, z, d in g.edges(data=True):
-        if d.get("id") == eid:
-            return a, z
-    raise KeyError(eid)
 
 
 def score_tooltip(p: Pair) -> str:
@@ -889,8 +887,7 @@ def render(view: View, *, standalone: bool = False) -> str:
     """The page for ``view``: served (assets from this server) or standalone (everything inlined)."""
     links = Links(served=not standalone, lang=view.lang)
     page = localise(_network(view).generate_html())
-    data = {"nodes": view.nodes, "edges": view.edges, "sources": view.sources, "initial": view.initial,
-            "standalone": standalone}
+    data = {"nodes": view.nodes, "edges": view.edges, "sources": view.sources, "initial": view.initial}
 
     def lang_query(code: str) -> str:
         return urlencode({**view.query, **({"lang": code} if code != "en" else {})})
