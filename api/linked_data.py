@@ -80,16 +80,7 @@ def choose(request: Request, format_: str | None) -> str:
 # --------------------------------------------------------------------------- RDF
 
 
-def _rdf_term(t: Term) -> rdflib.term.Node:
-    if t.kind == "uri":
-        return rdflib.URIRef(t.value)
-    if t.kind == "bnode":
-        return rdflib.BNode(t.value)
-    if t.lang:
-        return rdflib.Literal(t.value, lang=t.lang)
-    if t.datatype and t.datatype != XSD + "string":
-        return rdflib.Literal(t.value, datatype=rdflib.URIRef(t.datatype))
-    return rdflib.Literal(t.value)
+
 
 
 def _bind(g: rdflib.Graph) -> None:
@@ -104,12 +95,12 @@ def serialise(quads: list[tuple[Term, Term, Term, Term]], media: str) -> bytes:
         ds = rdflib.Dataset()
         _bind(ds)
         for s, p, o, g in quads:
-            ds.graph(rdflib.URIRef(g.value)).add((_rdf_term(s), _rdf_term(p), _rdf_term(o)))
+            ds.graph(rdflib.URIRef(g.value)).add((s.to_rdflib(), p.to_rdflib(), o.to_rdflib()))
         return ds.serialize(format=fmt, encoding="utf-8")
     graph = rdflib.Graph()
     _bind(graph)
     for s, p, o, _g in quads:
-        graph.add((_rdf_term(s), _rdf_term(p), _rdf_term(o)))
+        graph.add((s.to_rdflib(), p.to_rdflib(), o.to_rdflib()))
     if fmt == "json-ld":
         return graph.serialize(format="json-ld", context=dict(PREFIXES), auto_compact=True, encoding="utf-8")
     return graph.serialize(format=fmt, encoding="utf-8")

@@ -14,7 +14,7 @@ from pathlib import Path
 import rdflib
 
 from neaspec_kg.namespaces import PREFIXES
-from neaspec_kg.store import SparqlStore, Term
+from neaspec_kg.store import SparqlStore
 
 FORMATS = {
     "turtle": ("turtle", "text/turtle", "ttl"),
@@ -31,33 +31,23 @@ TABLES = {
 }
 ALL_FORMATS = [*FORMATS, *TABLES]
 
-_ALL_TRIPLES = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
-_ALL_QUADS = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
-
-
-def _node(t: Term) -> rdflib.term.Node:
-    if t.kind == "uri":
-        return rdflib.URIRef(t.value)
-    if t.kind == "bnode":
-        return rdflib.BNode(t.value)
-    if t.lang:
-        return rdflib.Literal(t.value, lang=t.lang)
-    return rdflib.Literal(t.value, datatype=rdflib.URIRef(t.datatype) if t.datatype else None)
-
-
 def export(store: SparqlStore, fmt: str) -> bytes:
     """The whole graph in one of FORMATS."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     rdflib_format = FORMATS[fmt][0]
+    from neaspec_kg.graph import run, select
+
     if fmt == "trig":
         ds = rdflib.Dataset()
-        for row in store.select(_ALL_QUADS):
+        for row in select(store, "export-quads"):
             graph = ds.graph(rdflib.URIRef(row["g"].value))
-            graph.add((_node(row["s"]), _node(row["p"]), _node(row["o"])))
+            graph.add((row["s"].to_rdflib(), row["p"].to_rdflib(), row["o"].to_rdflib()))
         target: rdflib.Graph | rdflib.Dataset = ds
     else:
-        target = store.construct(_ALL_TRIPLES)
+        graph_or_rows = run(store, "export-graph")
+        assert isinstance(graph_or_rows, rdflib.Graph)
+        target = graph_or_rows
     for prefix, ns in PREFIXES.items():
         target.bind(prefix, ns, override=True)
     return target.serialize(format=rdflib_format, encoding="utf-8")

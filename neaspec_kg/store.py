@@ -51,6 +51,18 @@ class Term:
             out["datatype"] = self.datatype
         return out
 
+    def to_rdflib(self) -> rdflib.term.Node:
+        """The same term as an rdflib node (for serialising with rdflib)."""
+        if self.kind == "uri":
+            return rdflib.URIRef(self.value)
+        if self.kind == "bnode":
+            return rdflib.BNode(self.value)
+        if self.lang:
+            return rdflib.Literal(self.value, lang=self.lang)
+        if self.datatype and self.datatype != XSD + "string":
+            return rdflib.Literal(self.value, datatype=rdflib.URIRef(self.datatype))
+        return rdflib.Literal(self.value)
+
     def to_python(self) -> str | int | float | bool:
         """A plain Python value for integers, decimals and booleans; the lexical form otherwise."""
         if self.kind == "literal" and self.datatype:
