@@ -28,6 +28,7 @@ from api.query_pool import QueryPool
 from api.rest import rest_router
 from api.settings import Settings
 from api.sparql import sparql_router
+from api.thesaurus import thesaurus_router
 from api.views import views_router
 from neaspec_kg import __version__
 from neaspec_kg.build import ValidatedGraph, build
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     app.include_router(sparql_router(pool, settings))
     app.include_router(rest_router())
     app.include_router(views_router())
+    app.include_router(thesaurus_router())
     app.include_router(linked_data_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -203,3 +203,20 @@ def test_rest_stays_responsive_while_sparql_is_busy(client: httpx.Client, base: 
     assert r.status_code == 200
     assert elapsed < 1.5, f"REST answer took {elapsed:.2f} s while a SPARQL query ran"
     assert outcome["status"] in {503, 504, 408}  # the slow query was stopped, with an error
+
+
+def test_thesaurus_page_shows_the_whole_tree_with_labels(client: httpx.Client) -> None:
+    r = client.get("/thesaurus")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    tree = client.get("/focus-areas").json()["themes"]
+
+    def walk(nodes):
+        for n in nodes:
+            yield n
+            yield from walk(n["narrower"])
+
+    for node in walk(tree):
+        assert f'href="/id/focus/{node["id"]}"' in r.text, node["id"]
+        for alt in node["alt_labels"]:
+            assert alt["label"].replace("&", "&amp;") in r.text
+    assert not re.findall(r'(?:src|href)=["\']https?://', r.text)
