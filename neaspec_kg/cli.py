@@ -282,6 +282,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.app import create_app
     from api.settings import Settings
 
+    if args.store != "oxigraph":
+        print("neaspec-kg: serve always serves the graph it has just validated, from its embedded Oxigraph "
+              "store; --store applies to the other commands (see README, 'Another SPARQL store')", file=sys.stderr)
+        return 2
     graph = build(_paths(args), use_cache=not args.no_cache)
     settings = dataclasses.replace(Settings.from_env(), host=args.host, port=args.port)
     if args.query_timeout is not None:
