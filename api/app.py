@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from api.linked_data import linked_data_router
 from api.problems import ProblemError, install_problem_handlers
 from api.query_pool import QueryPool
-from api.rest import rest_router
+from api.rest import RestService, rest_router
 from api.settings import Settings
 from api.sparql import sparql_router
 from api.thesaurus import thesaurus_router
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     app.state.settings = settings
     app.state.graph = graph
     app.state.store = store  # the REST API reads this store, in this process
+    app.state.rest = RestService(store)  # label and source indexes read once, at start-up, not on a first request
     app.state.pool = pool
     install_problem_handlers(app)
     # graph pages embed every node's facts and sources (about 7x smaller gzipped); clients that do not ask

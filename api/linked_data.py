@@ -375,15 +375,7 @@ def ontology_quads(s: RestService) -> list[tuple[Term, Term, Term, Term]]:
     graph = run(s.store, "ontology-graph")
     assert isinstance(graph, rdflib.Graph)
     name = Term("uri", ONTOLOGY_IRI)
-
-    def term(n: rdflib.term.Node) -> Term:
-        if isinstance(n, rdflib.URIRef):
-            return Term("uri", str(n))
-        if isinstance(n, rdflib.BNode):
-            return Term("bnode", str(n))
-        assert isinstance(n, rdflib.Literal)
-        return Term("literal", str(n), str(n.datatype) if n.datatype else None, n.language)
-
+    term = Term.from_rdflib
     return [(term(a), term(b), term(c), name) for a, b, c in graph]
 
 

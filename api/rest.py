@@ -99,6 +99,7 @@ def _translate(compute: Callable[[], object]) -> object:
 
 
 def service(request: Request) -> RestService:
+    """The app's RestService (create_app builds it; an app assembled by hand gets one on first use)."""
     state = request.app.state
     if getattr(state, "rest", None) is None:
         state.rest = RestService(state.store)

@@ -51,6 +51,17 @@ class Term:
             out["datatype"] = self.datatype
         return out
 
+    @classmethod
+    def from_rdflib(cls, t: rdflib.term.Node) -> Term:
+        """The term of an rdflib node (plain literals get xsd:string, as RDF 1.1 says)."""
+        if isinstance(t, rdflib.URIRef):
+            return cls("uri", str(t))
+        if isinstance(t, rdflib.BNode):
+            return cls("bnode", str(t))
+        assert isinstance(t, rdflib.Literal)
+        datatype = str(t.datatype) if t.datatype else (None if t.language else XSD + "string")
+        return cls("literal", str(t), datatype, t.language)
+
     def to_rdflib(self) -> rdflib.term.Node:
         """The same term as an rdflib node (for serialising with rdflib)."""
         if self.kind == "uri":
@@ -171,16 +182,6 @@ class OxigraphStore:
 # --------------------------------------------------------------------------- rdflib (baseline)
 
 
-def _rdflib_term(t: rdflib.term.Node) -> Term:
-    if isinstance(t, rdflib.URIRef):
-        return Term("uri", str(t))
-    if isinstance(t, rdflib.BNode):
-        return Term("bnode", str(t))
-    assert isinstance(t, rdflib.Literal)
-    datatype = str(t.datatype) if t.datatype else (None if t.language else XSD + "string")
-    return Term("literal", str(t), datatype, t.language)
-
-
 class RdflibStore:
     """rdflib's Dataset and SPARQL engine, with the same layout as OxigraphStore."""
 
@@ -204,7 +205,7 @@ class RdflibStore:
             raise QueryError("not a SELECT query")
         names = [str(v) for v in result.vars or []]
         return Rows(
-            ({n: _rdflib_term(row[i]) for i, n in enumerate(names) if row[i] is not None}
+            ({n: Term.from_rdflib(row[i]) for i, n in enumerate(names) if row[i] is not None}
              for row in result),  # type: ignore[union-attr]
             names,
         )
