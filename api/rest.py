@@ -16,20 +16,30 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from pydantic import BaseModel
+
 from api.models import (
     CountryDetail,
     CountryList,
-    DuplicationResponse,
     FocusDetail,
     FocusTree,
     MechanismDetail,
     MechanismList,
-    OverlapResponse,
     QueryCatalogue,
 )
 from api.problems import ProblemError
 from neaspec_kg import catalogue, formatting
-from neaspec_kg.analysis import Analyst, UnknownFocusError
+from neaspec_kg.analysis import EVIDENCE_KINDS, Analyst, DateError, UnknownFocusError, UnknownUnitError
+from neaspec_kg.analysis.check import UnknownModalityError
+from neaspec_kg.models import (
+    CheckAnswer,
+    CountryAnswer,
+    DuplicationAnswer,
+    OverlapAnswer,
+    PairAnswer,
+    ProposalsAnswer,
+    ProposedWork,
+)
 from neaspec_kg.analysis.profiles import NotFoundError, Profiles
 from neaspec_kg.catalogue import ParameterError
 from neaspec_kg.export import FORMATS, TABLES, export, export_table
@@ -43,6 +53,8 @@ PROBLEMS = {404: {"description": "Unknown id or focus; the body lists the closes
                   "content": {"application/problem+json": {}}}}
 
 
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+KIND_PATTERN = "^(" + "|".join(EVIDENCE_KINDS[:6]) + ")$"
 #: module level: annotations are strings here (PEP 563), so FastAPI must find the pattern by name
 EXPORT_PATTERN = "^(" + "|".join(re.escape(f) for f in [*FORMATS, *TABLES]) + ")$"
 
@@ -74,9 +86,13 @@ class RestService:
 
     def answer(self, key: tuple[Any, ...], compute: Callable[[], object]) -> Response:
         """The memoised JSON answer for ``key``."""
-        body = self.memo(key, lambda: json.dumps(_translate(compute), ensure_ascii=False,
-                                                 separators=(",", ":")).encode("utf-8"))
-        return Response(body, media_type=JSON)
+        def produce() -> bytes:
+            value = _translate(compute)
+            if isinstance(value, BaseModel):
+                return value.model_dump_json().encode("utf-8")
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+        return Response(self.memo(key, produce), media_type=JSON)
 
 
 def _translate(compute: Callable[[], object]) -> object:
@@ -91,6 +107,17 @@ def _translate(compute: Callable[[], object]) -> object:
     except NotFoundError as exc:
         raise ProblemError(404, f"Unknown {exc.kind}", str(exc), type_="https://w3id.org/neaspec-kg/problems/not-found",
                            value=exc.ident, suggestions=exc.suggestions) from None
+    except UnknownUnitError as exc:
+        raise ProblemError(404, "Unknown mechanism, platform or country", str(exc),
+                           type_="https://w3id.org/neaspec-kg/problems/not-found", value=exc.text,
+                           suggestions=[{"id": x} for x in exc.suggestions]) from None
+    except DateError as exc:
+        raise ProblemError(400, "Invalid date", str(exc), parameter="as_of",
+                           type_="https://w3id.org/neaspec-kg/problems/invalid-parameter") from None
+    except UnknownModalityError as exc:
+        raise ProblemError(400, "Unknown modality", str(exc), parameter="modalities", value=exc.text,
+                           type_="https://w3id.org/neaspec-kg/problems/invalid-parameter",
+                           suggestions=[{"id": m} for m in exc.known]) from None
     except ParameterError as exc:
         raise ProblemError(400, "Invalid parameter", str(exc), parameter=exc.param,
                            type_="https://w3id.org/neaspec-kg/problems/invalid-parameter") from None
@@ -121,7 +148,7 @@ def rest_router() -> APIRouter:
                    "each with its sources")
     def mechanism(request: Request, mechanism_id: str,
                   as_of: Annotated[str | None, Query(description="members as of a date, YYYY-MM-DD",
-                                                     pattern=r"^\d{4}(-\d{2}-\d{2})?$")] = None) -> Response:
+                                                     pattern=DATE_PATTERN)] = None) -> Response:
         s = service(request)
         return s.answer(("mechanism", mechanism_id.lower(), as_of), lambda: s.profiles.mechanism(mechanism_id,
                                                                                                   as_of=as_of))
@@ -136,7 +163,7 @@ def rest_router() -> APIRouter:
     @r.get("/countries/{code}", tags=["countries"], response_model=CountryDetail, responses=PROBLEMS,
            summary="One country (ISO 3166-1 alpha-3) and the mechanisms it takes part in")
     def country(request: Request, code: str,
-                as_of: Annotated[str | None, Query(pattern=r"^\d{4}(-\d{2}-\d{2})?$")] = None) -> Response:
+                as_of: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None) -> Response:
         s = service(request)
         return s.answer(("country", code.upper(), as_of), lambda: s.profiles.country(code, as_of=as_of))
 
@@ -152,42 +179,90 @@ def rest_router() -> APIRouter:
         s = service(request)
         return s.answer(("focus-area", focus_id), lambda: s.profiles.focus_area(focus_id))
 
-    @r.get("/overlap", tags=["analysis"], response_model=OverlapResponse, responses=PROBLEMS,
-           summary="Which mechanisms overlap on a focus area (or anything narrower), their shared members "
-                   "and the engagements among them",
-           description='`focus` is free text ("air quality"), an id (`air-quality`) or an IRI; case, spacing '
-                       "and punctuation do not matter. Example: `/overlap?focus=air%20quality` gives NEASPEC "
-                       "(through NEACAP), TEMM, EANET and LTP.")
+    @r.get("/overlap", tags=["analysis"], response_model=OverlapAnswer, responses=PROBLEMS,
+           summary="Who works on a focus area (or anything narrower), with every piece of evidence and its sources",
+           description='`focus` is free text ("air quality", "migratory birds", "Amur tiger and leopard"), an id '
+                       "(`air-quality`) or an IRI; case, spacing, punctuation and plurals do not matter. Each "
+                       "mechanism lists its evidence strongest first: stated focus, programme area, platform, "
+                       "delivered activity, partial activity, engagement; `min_evidence` sets the weakest kind "
+                       "(`stated-focus` gives Table 2 answers). Planned and proposed work is listed apart, in "
+                       "`planned_or_proposed`, never as delivered. `country` keeps the work that country takes "
+                       "part in (a platform's own coverage counts: NEAMPAN covers every NEASPEC member but "
+                       "Mongolia); `as_of` counts only memberships known to hold on that day.")
     def overlap(request: Request,
                 focus: Annotated[str, Query(min_length=1, max_length=500, examples=["air quality"])],
                 country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$", examples=["KOR"])] = None,
-                include_related: bool = False,
-                as_of: Annotated[str | None, Query(pattern=r"^\d{4}(-\d{2}-\d{2})?$")] = None) -> Response:
+                as_of: Annotated[str | None, Query(pattern=DATE_PATTERN, examples=["2020-07-10"])] = None,
+                min_evidence: Annotated[str, Query(pattern=KIND_PATTERN)] = "engagement",
+                include_related: Annotated[bool, Query(
+                    description="also mechanisms outside Table 2 (conventions, partnerships)")] = False,
+                related_concepts: Annotated[bool, Query(description="also related focus areas (weaker)")] = False,
+                broader_concepts: Annotated[bool, Query(
+                    description="also mechanisms working on something broader (weaker)")] = False) -> Response:
         s = service(request)
-        return s.answer(("overlap", focus, country, include_related, as_of), lambda: s.analyst.overlap(
-            focus, country=country.upper() if country else None, include_related=include_related,
-            as_of=as_of).to_dict())
+        key = ("overlap", focus, country, as_of, min_evidence, include_related, related_concepts, broader_concepts)
+        return s.answer(key, lambda: s.analyst.overlap(
+            focus, country=country, as_of=as_of, min_evidence=min_evidence, include_related=include_related,
+            related_concepts=related_concepts, broader_concepts=broader_concepts))
 
-    @r.get("/duplication", tags=["analysis"], response_model=DuplicationResponse, responses=PROBLEMS,
-           summary="Pairs of mechanisms ranked by duplication score, each with an explanation and sources",
-           description="Scoring follows paragraph 36 of the note: a shared theme with different focus areas "
-                       "or modalities is not duplication. See the README, section 'Scoring duplication'.")
+    @r.get("/duplication", tags=["analysis"], response_model=DuplicationAnswer, responses=PROBLEMS,
+           summary="Pairs of mechanisms ranked as paragraph 36 of the note judges duplication, each explained "
+                   "with its evidence, the note's own judgements and the coordination that lowers the risk",
+           description="Levels, in order: flagged (the note records a duplication concern), risk (same focus, "
+                       "same kind of activity, same countries, no coordination), coordinated, overlap, "
+                       "complementary (same theme, different focus, object of work or scope), distinct. The top "
+                       "`limit` pairs (default 10) are returned; `total` says how many met the filters. See the "
+                       "README, section 'Duplication as paragraph 36 judges it'.")
     def duplication(request: Request,
-                    theme: Annotated[str | None, Query(max_length=500, examples=["air quality"])] = None,
+                    theme: Annotated[str | None, Query(max_length=500, examples=["marine"])] = None,
                     country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$")] = None,
                     mechanism: Annotated[str | None, Query(max_length=80)] = None,
-                    min_score: Annotated[float | None, Query(ge=0, le=1)] = None,
-                    limit: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+                    as_of: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
+                    min_score: Annotated[float, Query(ge=0, le=1, allow_inf_nan=False)] = 0.0,
+                    limit: Annotated[int, Query(ge=1, le=10_000)] = 10,
                     include_related: bool = False) -> Response:
         s = service(request)
+        key = ("duplication", theme, country, mechanism, as_of, min_score, limit, include_related)
+        return s.answer(key, lambda: s.analyst.duplication(
+            theme=theme, country=country, mechanism=mechanism, as_of=as_of, min_score=min_score,
+            include_related=include_related, limit=limit))
 
-        def compute() -> dict[str, object]:
-            pairs = s.analyst.duplication(theme=theme, country=country.upper() if country else None,
-                                          mechanism=mechanism, min_score=min_score,
-                                          include_related=include_related, limit=limit)
-            return {"count": len(pairs), "pairs": [p.to_dict() for p in pairs]}
+    @r.get("/duplication/pairs/{a}/{b}", tags=["analysis"], response_model=PairAnswer, responses=PROBLEMS,
+           summary="How two mechanisms (or a platform and a mechanism) relate: the level, the evidence on each "
+                   "side, shared countries, coordination and what the note itself says")
+    def pair(request: Request, a: str, b: str,
+             as_of: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None) -> Response:
+        s = service(request)
+        return s.answer(("pair", a.lower(), b.lower(), as_of), lambda: s.analyst.pair(a, b, as_of=as_of))
 
-        return s.answer(("duplication", theme, country, mechanism, min_score, limit, include_related), compute)
+    @r.post("/duplication/check", tags=["analysis"], response_model=CheckAnswer, responses=PROBLEMS,
+            summary="Check a proposed piece of work before adopting it: who already does it, ranked, with the "
+                    "paragraph-36 verdict and the evidence",
+            description="The body names the work in everyday words (`focus`), how it would be done "
+                        "(`modalities`, e.g. research, monitoring, capacity-building), the countries taking "
+                        "part and, optionally, the proposing mechanism (so that existing coordination with it "
+                        "counts and its own work is shown as its own).")
+    def check(request: Request, work: ProposedWork) -> Response:
+        s = service(request)
+        key = ("check", work.model_dump_json())
+        return s.answer(key, lambda: s.analyst.check(work))
+
+    @r.get("/proposals", tags=["analysis"], response_model=ProposalsAnswer,
+           summary="The 31 proposals of paragraph 21 for the Strategic Plan 2021-2025, each with who already "
+                   "covers it")
+    def proposals(request: Request) -> Response:
+        s = service(request)
+        return s.answer(("proposals",), s.analyst.proposals)
+
+    @r.get("/countries/{code}/participation", tags=["countries"], response_model=CountryAnswer,
+           responses=PROBLEMS,
+           summary="The mechanisms and platforms a country takes part in, as of a day: members, observers, and "
+                   "those whose participation on that day cannot be shown (uncertain)")
+    def participation(request: Request, code: str,
+                      as_of: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None) -> Response:
+        s = service(request)
+        return s.answer(("participation", code.upper(), as_of),
+                        lambda: s.analyst.country_participation(code, as_of=as_of))
 
     @r.get("/queries", tags=["queries"], response_model=QueryCatalogue,
            summary="The named-query catalogue: each query with its parameters, an example and a link that runs it")

@@ -83,9 +83,13 @@ class Param:
                 return ox.Literal("true" if text.lower() in {"true", "1"} else "false",
                                   datatype=ox.NamedNode(XSD + "boolean"))
             if self.type == "date":
-                if not re.fullmatch(r"\d{4}(-\d{2}-\d{2})?", text):
-                    raise ParameterError(self.name, f"{text!r} is not a date (YYYY-MM-DD) or year (YYYY)")
-                return ox.Literal(text, datatype=ox.NamedNode(XSD + ("date" if "-" in text else "gYear")))
+                from neaspec_kg.index.periods import DateError, parse_as_of
+                try:
+                    day = parse_as_of(text)
+                except DateError as exc:
+                    raise ParameterError(self.name, str(exc)) from None
+                assert day is not None
+                return ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD + "date"))
             return ox.Literal(str(raw))
         except ValueError as exc:
             raise ParameterError(self.name, f"{text!r} is not a valid {self.type}: {exc}") from None

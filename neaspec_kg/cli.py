@@ -157,41 +157,113 @@ def _print_rows(rows: list[dict[str, object]], columns: list[str], fmt: str) -> 
         print(formatting.table([{c: _lit(r.get(c, "")) for c in columns} for r in rows], columns))
 
 
+def _json(model: object) -> None:
+    from pydantic import BaseModel
+
+    assert isinstance(model, BaseModel)
+    print(model.model_dump_json(indent=2))
+
+
+def _unit_name(u: object) -> str:
+    return getattr(u, "acronym", None) or getattr(u, "label", "")
+
+
 def cmd_overlap(args: argparse.Namespace) -> int:
-    result = _analyst(args).overlap(args.focus, country=args.country, include_related=args.include_related,
-                                    as_of=args.as_of)
+    result = _analyst(args).overlap(args.focus, country=args.country, as_of=args.as_of,
+                                    min_evidence=args.min_evidence, include_related=args.include_related,
+                                    related_concepts=args.related_concepts, broader_concepts=args.broader_concepts)
     if args.format == "json":
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        _json(result)
         return 0
-    rows = [{"mechanism": m.acronym or m.id, "matched focus": ", ".join(c.label for c in m.matched_focus_areas),
-             "modalities": ", ".join(m.modalities), "through": ", ".join(m.platforms),
-             "members": " ".join(m.members)} for m in result.mechanisms]
-    _print_rows(rows, ["mechanism", "matched focus", "modalities", "through", "members"], args.format)
+    rows = []
+    for part, ms in (("delivered", result.mechanisms), ("planned/proposed", result.planned_or_proposed)):
+        for m in ms:
+            for ev in m.evidence:
+                rows.append({"mechanism": _unit_name(m.mechanism), "work": part, "evidence": ev.kind,
+                             "focus": ", ".join(c.label for c in ev.focus), "match": ev.match,
+                             "via": _unit_name(ev.via) if ev.via else "", "level": ev.level or ev.status or "",
+                             "sources": "; ".join(s.locator or s.url or s.label for s in ev.sources)})
+    _print_rows(rows, ["mechanism", "work", "evidence", "focus", "match", "via", "level", "sources"], args.format)
     if args.format == "table":
-        focus = ", ".join(f"{c.label} ({c.id})" for c in result.focus)
-        print(f"\nfocus: {focus}" + (f"; country: {args.country}" if args.country else ""))
-        print("shared members: " + ("; ".join(f"{s.label} ({', '.join(s.mechanisms)})"
+        print()
+        print(result.summary)
+        print("shared members: " + ("; ".join(f"{s.country.label} ({', '.join(s.mechanisms)})"
                                              for s in result.shared_members) or "none"))
         for e in result.engagements:
-            print(f"engagement: {e.party} -> {e.counterpart}: {e.types} ({e.status})"
+            print(f"engagement: {e.party} -> {e.counterpart}: {', '.join(e.types)} ({e.status})"
                   + (f"; limit: {e.limitation}" if e.limitation else ""))
     return 0
 
 
-def cmd_duplication(args: argparse.Namespace) -> int:
-    pairs = _analyst(args).duplication(mechanism=args.mechanism, theme=args.theme, country=args.country,
-                                       min_score=args.min_score, include_related=args.include_related,
-                                       limit=args.top)
-    if args.format == "json":
-        print(json.dumps({"pairs": [p.to_dict() for p in pairs]}, ensure_ascii=False, indent=2))
-        return 0
-    rows = [{"rank": i, "pair": f"{p.label_a} - {p.label_b}", "score": f"{p.score:.3f}", "level": p.level,
-             "shared members": " ".join(m["id"] for m in p.shared_members),
-             "engaged": "yes" if p.engaged else "no"} for i, p in enumerate(pairs, 1)]
-    _print_rows(rows, ["rank", "pair", "score", "level", "shared members", "engaged"], args.format)
-    if args.format == "table" and args.explain:
+def _print_pairs(pairs: list, fmt: str, explain: bool) -> None:  # type: ignore[type-arg]
+    rows = [{"rank": i, "pair": f"{_unit_name(p.a)} - {_unit_name(p.b)}", "level": p.level,
+             "judged by": p.judged_by, "score": f"{p.score:.3f}",
+             "shared countries": " ".join(c.id for c in p.shared_countries),
+             "coordination": "yes" if p.coordination else "no"} for i, p in enumerate(pairs, 1)]
+    _print_rows(rows, ["rank", "pair", "level", "judged by", "score", "shared countries", "coordination"], fmt)
+    if fmt == "table" and explain:
         for i, p in enumerate(pairs, 1):
             print(f"\n{i}. {p.explanation}")
+            for src in p.sources:
+                print(f"   - {src.label}" + (f" <{src.url}>" if src.url else ""))
+
+
+def cmd_duplication(args: argparse.Namespace) -> int:
+    answer = _analyst(args).duplication(mechanism=args.mechanism, theme=args.theme, country=args.country,
+                                        as_of=args.as_of, min_score=args.min_score or 0.0,
+                                        include_related=args.include_related,
+                                        limit=None if args.all else args.top)
+    if args.format == "json":
+        _json(answer)
+        return 0
+    _print_pairs(answer.pairs, args.format, args.explain)
+    if args.format == "table":
+        if answer.total > answer.count:
+            print(f"\n{answer.count} of {answer.total} pairs shown (--top K or --all for more)")
+        for j in answer.context:
+            print(f"\ncontext: the note ({'; '.join(s.label for s in j.sources)}) says: \u201c{j.text}\u201d")
+    return 0
+
+
+def cmd_pair(args: argparse.Namespace) -> int:
+    p = _analyst(args).pair(args.a, args.b, as_of=args.as_of)
+    if args.format == "json":
+        _json(p)
+        return 0
+    _print_pairs([p], args.format, True)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from neaspec_kg.models import ProposedWork
+
+    work = ProposedWork(focus=args.focus, modalities=args.modality, countries=args.country,
+                        proposer=args.proposer, as_of=args.as_of)
+    answer = _analyst(args).check(work, include_related=not args.subregional_only)
+    if args.format == "json":
+        _json(answer)
+        return 0
+    rows = [{"rank": i, "who": _unit_name(m.unit) + (f" ({m.unit.part_of})" if m.unit.part_of else ""),
+             "level": m.level, "score": f"{m.score:.3f}",
+             "meets on": ", ".join(x.focus_b.label for x in m.meetings),
+             "shared countries": " ".join(c.id for c in m.shared_countries)} for i, m in enumerate(answer.matches, 1)]
+    _print_rows(rows, ["rank", "who", "level", "score", "meets on", "shared countries"], args.format)
+    if args.format == "table":
+        print(f"\n{answer.verdict}")
+        for i, m in enumerate(answer.matches, 1):
+            print(f"\n{i}. {m.explanation}")
+    return 0
+
+
+def cmd_proposals(args: argparse.Namespace) -> int:
+    answer = _analyst(args).proposals()
+    if args.format == "json":
+        _json(answer)
+        return 0
+    rows = [{"#": p.order, "heading": p.heading, "proposal": p.text,
+             "covered by": ", ".join(f"{_unit_name(m.unit)} ({m.level})" for m in p.covered_by) or "nobody"}
+            for p in answer.proposals]
+    _print_rows(rows, ["#", "heading", "proposal", "covered by"], args.format)
     return 0
 
 
@@ -220,20 +292,24 @@ def cmd_mechanism(args: argparse.Namespace) -> int:
 
 
 def cmd_country(args: argparse.Namespace) -> int:
-    rows = run(_store(args), "country-mechanisms", {"country": args.code, "as_of": args.as_of})
-    assert isinstance(rows, list)
-    if not rows:
-        print(f"neaspec-kg: country {args.code!r} takes part in no mechanism in the graph "
-              "(codes are ISO 3166-1 alpha-3, e.g. MNG)", file=sys.stderr)
-        return 1
-    print(_render(rows, ["acronym", "label", "roleLabel", "since", "subregional", "sources"], args.format))
+    analyst = _analyst(args)
+    answer = analyst.country_participation(args.code, as_of=args.as_of)
+    if args.format == "json":
+        _json(answer)
+        return 0
+    rows = [{"mechanism": _unit_name(p.unit), "name": p.unit.label, "status": p.status,
+             "since": ", ".join(p.since), "sources": "; ".join(s.locator or s.url or s.label for s in p.sources)}
+            for p in answer.mechanisms]
+    _print_rows(rows, ["mechanism", "name", "status", "since", "sources"], args.format)
+    if args.format == "table":
+        print(f"\n{answer.summary}")
     return 0
 
 
 def cmd_network(args: argparse.Namespace) -> int:
     analyst = _analyst(args)
     mc = network.mechanism_country(analyst.store, include_related=args.include_related)
-    overlap = network.overlap_graph(analyst.duplication(include_related=args.include_related))
+    overlap = network.overlap_graph(analyst.duplication(include_related=args.include_related, limit=None).pairs)
     if args.graphml:
         graph = {"mechanism-country": mc, "duplication": overlap,
                  "mechanism-focus": network.mechanism_focus(analyst.store, include_related=args.include_related)}
@@ -320,20 +396,45 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                     help="parameter of a named query (repeat for several)")
     sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    sp = add("overlap", cmd_overlap, "which mechanisms overlap on a focus area (free text, id or IRI)")
-    sp.add_argument("focus", help='e.g. "air quality", "land degradation", marine-protected-areas')
-    sp.add_argument("--country", help="only mechanisms this country (ISO alpha-3) is a member of")
+    kinds = ["stated-focus", "programme", "platform", "delivered-activity", "partial-activity", "engagement"]
+    sp = add("overlap", cmd_overlap, "who works on a focus area (free text, id or IRI), with the evidence")
+    sp.add_argument("focus", help='e.g. "air quality", desertification, "migratory birds", marine-protected-areas')
+    sp.add_argument("--country", help="only work this country (ISO alpha-3) takes part in")
     sp.add_argument("--as-of", help="memberships as of a date (YYYY-MM-DD), e.g. the note's 2020-07-10")
-    sp.add_argument("--include-related", action="store_true", help="also conventions and partnerships")
+    sp.add_argument("--min-evidence", choices=kinds, default="engagement",
+                    help="the weakest kind of evidence to include (stated-focus: Table 2 and official sites only)")
+    sp.add_argument("--include-related", action="store_true",
+                    help="also mechanisms outside Table 2 (conventions, partnerships)")
+    sp.add_argument("--related-concepts", action="store_true", help="also related focus areas (weaker)")
+    sp.add_argument("--broader-concepts", action="store_true",
+                    help="also mechanisms working on something broader (weaker)")
     sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    sp = add("duplication", cmd_duplication, "pairs of mechanisms ranked by duplication score, explained")
-    sp.add_argument("--theme", help="only pairs that both work under this theme or focus (free text or id)")
+    sp = add("duplication", cmd_duplication, "pairs of mechanisms ranked as paragraph 36 judges duplication")
+    sp.add_argument("--theme", help="only pairs that share this theme (free text or id)")
     sp.add_argument("--country", help="only pairs that both have this member (ISO alpha-3)")
     sp.add_argument("--mechanism", help="only pairs that include this mechanism (its duplicates)")
-    sp.add_argument("--min-score", type=float, help="only pairs scoring at least this (0 to 1)")
-    sp.add_argument("--top", type=int, help="only the K highest-scoring pairs")
+    sp.add_argument("--as-of", help="memberships as of a date (YYYY-MM-DD)")
+    sp.add_argument("--min-score", type=float, help="only pairs scoring at least this (0 to 1); flagged pairs stay")
+    sp.add_argument("--top", type=int, default=10, help="the K highest-ranked pairs (default 10)")
+    sp.add_argument("--all", action="store_true", help="every pair, not only the top K")
     sp.add_argument("--include-related", action="store_true", help="also conventions and partnerships")
     sp.add_argument("--no-explain", dest="explain", action="store_false", help="table only, no explanations")
+    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sp = add("pair", cmd_pair, "how two mechanisms relate: duplication, coordination or complementarity")
+    sp.add_argument("a", help="mechanism or platform id, e.g. neaspec, neampan")
+    sp.add_argument("b", help="mechanism or platform id, e.g. nowpap")
+    sp.add_argument("--as-of", help="memberships as of a date (YYYY-MM-DD)")
+    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sp = add("check", cmd_check, "check a proposed piece of work: who already does it, and is it duplication")
+    sp.add_argument("focus", help='the work in everyday words, e.g. "migratory birds", "dust storms"')
+    sp.add_argument("--modality", action="append", default=[],
+                    help="how it would be done (repeat), e.g. research, monitoring, capacity-building")
+    sp.add_argument("--country", action="append", default=[], help="countries taking part (repeat; ISO alpha-3)")
+    sp.add_argument("--proposer", help="the proposing mechanism, e.g. neaspec")
+    sp.add_argument("--as-of", help="memberships as of a date (YYYY-MM-DD)")
+    sp.add_argument("--subregional-only", action="store_true", help="compare with the Table 2 mechanisms only")
+    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sp = add("proposals", cmd_proposals, "the paragraph 21 proposals for 2021-2025 and who already covers each")
     sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
     sp = add("mechanism", cmd_mechanism, "everything about one mechanism, with sources")
     sp.add_argument("id", help="lowercase acronym, e.g. eanet")

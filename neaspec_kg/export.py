@@ -80,14 +80,15 @@ def export_table(store: SparqlStore, fmt: str) -> bytes:
                       r["focusLabel"].value, r["themes"].value, r["modalities"].value if "modalities" in r else "",
                       r["stated"].value if "stated" in r else "", r["sources"].value] for r in rows])
     analyst = Analyst(store)
-    pairs = analyst.duplication()
+    pairs = analyst.duplication(limit=None).pairs
     if fmt == "duplication.csv":
-        return _csv(["mechanism_a", "mechanism_b", "score", "level", "members_jaccard", "themes", "focus",
-                     "modalities", "shared_members", "shared_themes", "engaged", "explanation"],
-                    [[p.a, p.b, p.score, p.level, p.components["members_jaccard"], p.components["themes"],
-                      p.components["focus"], p.components["modalities"],
-                      " ".join(m["id"] for m in p.shared_members), "; ".join(p.shared_themes),
-                      str(p.engaged).lower(), p.explanation] for p in pairs])
+        return _csv(["mechanism_a", "mechanism_b", "level", "judged_by", "score", "focus", "activity", "evidence",
+                     "countries", "coordination", "shared_countries", "shared_themes", "explanation", "sources"],
+                    [[p.a.id, p.b.id, p.level, p.judged_by, p.score, p.components["focus"],
+                      p.components["activity"], p.components["evidence"], p.components["countries"],
+                      p.components["coordination"], " ".join(c.id for c in p.shared_countries),
+                      "; ".join(t.label for t in p.shared_themes), p.explanation,
+                      " ".join(s.url or s.label for s in p.sources)] for p in pairs])
     if fmt == "graphml":
         import networkx as nx
 

@@ -12,9 +12,9 @@ import networkx as nx
 from networkx.algorithms import bipartite
 from networkx.algorithms.community import greedy_modularity_communities
 
-from neaspec_kg.analysis import Pair
+from neaspec_kg.models import PairAnswer
 from neaspec_kg.graph import select
-from neaspec_kg.namespaces import local_id, mechanism
+from neaspec_kg.namespaces import local_id
 from neaspec_kg.store import SparqlStore
 
 
@@ -44,15 +44,16 @@ def mechanism_focus(store: SparqlStore, *, include_related: bool = False) -> nx.
     return g
 
 
-def overlap_graph(pairs: list[Pair]) -> nx.Graph:
-    """Mechanism to mechanism, weighted by the duplication score (pairs scoring 0 are left out)."""
+def overlap_graph(pairs: list[PairAnswer]) -> nx.Graph:
+    """Mechanism to mechanism, weighted by the duplication score; pairs judged by the note are kept even when
+    their score is 0, distinct pairs are left out."""
     g = nx.Graph(name="duplication")
     for p in pairs:
-        a, b = mechanism(p.a), mechanism(p.b)
-        g.add_node(a, kind="mechanism", label=p.label_a)
-        g.add_node(b, kind="mechanism", label=p.label_b)
-        if p.score > 0:
-            g.add_edge(a, b, weight=p.score, level=p.level, engaged=p.engaged, explanation=p.explanation)
+        g.add_node(p.a.iri, kind="mechanism", label=p.a.acronym or p.a.label)
+        g.add_node(p.b.iri, kind="mechanism", label=p.b.acronym or p.b.label)
+        if p.level != "distinct" and (p.score > 0 or p.judged_by == "note"):
+            g.add_edge(p.a.iri, p.b.iri, weight=p.score, level=p.level, judged_by=p.judged_by,
+                       coordinated=bool(p.coordination), explanation=p.explanation)
     return g
 
 

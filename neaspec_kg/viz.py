@@ -44,7 +44,8 @@ from markupsafe import Markup
 from pyvis.network import Network
 
 from neaspec_kg import __version__, network
-from neaspec_kg.analysis import Analyst, Pair
+from neaspec_kg.analysis import LEVEL_LABELS, Analyst
+from neaspec_kg.models import PairAnswer
 from neaspec_kg.analysis.focus import normalise
 from neaspec_kg.analysis.profiles import Profiles
 from neaspec_kg.errors import NeaspecKgError
@@ -102,8 +103,8 @@ STYLES: dict[str, Style] = {
     "component": Style("Platform or plan", "diamond", "#0e9aa7", "◆"),
     "other": Style("Other", "dot", "#8a8a8a", "●"),
 }
-LEVEL_COLOURS = {"likely duplication": "#c81e1e", "focus overlap": "#e07b1f", "thematic only": "#9aa5b1",
-                 "none": "#d5d9de"}
+LEVEL_COLOURS = {"flagged": "#8b0000", "risk": "#c81e1e", "coordinated": "#2e7d32", "overlap": "#e07b1f",
+                 "complementary": "#5b7fa6", "distinct": "#d5d9de"}
 EDGE_COLOUR = "#a9b3bd"
 ENGAGEMENT_COLOUR = "#8e44ad"
 
@@ -520,51 +521,52 @@ def _add_broader(b: _Builder, worked_on: dict[str, list[dict[str, Any]]]) -> Non
 
 def overlap_view(analyst: Analyst, profiles: Profiles, focus: str, lang: str = "en", *, country: str | None = None,
                  include_related: bool = False, as_of: str | None = None, links: Links | None = None) -> View:
-    """The mechanisms working on ``focus`` (or anything narrower), the focus areas they matched, their
-    members, and the engagements among them; members of two or more of them are highlighted."""
+    """The mechanisms working on ``focus`` (or anything narrower), the focus areas they matched with the kind of
+    evidence, their members, and the engagements among them; members of two or more of them are highlighted.
+    Planned and proposed work is drawn dashed and labelled as such, never as delivered."""
     b = _Builder(analyst, profiles, lang, links or Links(lang=lang))
     res = analyst.overlap(focus, country=country, include_related=include_related, as_of=as_of)
-    shared = {s.iso3: s for s in res.shared_members}
-    labels = {r["iso3"].value: r["label"].value
-              for r in select(b.store, "countries")}
+    shared = {s.country.id: s for s in res.shared_members}
     worked_on: dict[str, list[dict[str, Any]]] = {}
-    by_id = {m.id: m.iri for m in res.mechanisms}
-    for m in res.mechanisms:
-        label = b.mechanism_label(m.iri)
-        b.node(m.iri, "mechanism" if m.iri in b.mechanisms and b.mechanisms[m.iri]["subregional"] else "related",
-               label, f"{label}\n{b.name(m.iri, m.label)}")
-        for w in m.work:
-            f = w.focus
-            flabel = b.name(f.iri, f.label)
-            b.node(f.iri, "focus", flabel, f"{flabel}\nfocus area")
-            src = b.src(s.to_dict() for s in w.sources)
-            text = f"{label} works on {flabel}" + (f" ({', '.join(w.modalities)})" if w.modalities else "") + (
-                f" through {w.through}" if w.through else "")
-            b.edge(m.iri, f.iri, text, src)
-            worked_on.setdefault(f.iri, []).append(b.item(
-                label + (f": {', '.join(w.modalities)}" if w.modalities else "")
-                + (f" (through {w.through})" if w.through else ""), iri=m.iri, src=src))
-        for iso3 in m.members:
-            c = country_iri(iso3)
-            clabel = b.name(c, labels.get(iso3, iso3))
-            kind = "shared" if iso3 in shared else "country"
-            within = [b.mechanism_label(by_id[i]) for i in shared[iso3].mechanisms] if iso3 in shared else [label]
-            tip = f"{clabel}\nmember of {', '.join(within)}"
-            b.node(c, kind, clabel, tip)
-            b.edge(m.iri, c, f"{clabel} is a member of {label}")
+    by_id = {m.mechanism.id: m.mechanism.iri for m in (*res.mechanisms, *res.planned_or_proposed)}
+    for m in (*res.mechanisms, *res.planned_or_proposed):
+        iri = m.mechanism.iri
+        label = b.mechanism_label(iri)
+        b.node(iri, "mechanism" if m.mechanism.subregional else "related",
+               label, f"{label}\n{b.name(iri, m.mechanism.label)}")
+        for ev in m.evidence:
+            for f in ev.focus:
+                flabel = b.name(f.iri, f.label)
+                b.node(f.iri, "focus", flabel, f"{flabel}\n{f.kind}")
+                src = b.src(s.model_dump(exclude_none=True) for s in ev.sources)
+                via = f" through {ev.via.acronym or ev.via.label}" if ev.via else ""
+                how = f" ({', '.join(ev.modalities)})" if ev.modalities else ""
+                verb = "works on" if ev.delivered else ("plans work on" if ev.kind == "planned" else
+                                                        "is proposed to work on")
+                text = f"{label} {verb} {flabel}{how}{via}: {ev.kind_label}"
+                b.edge(iri, f.iri, text, src, **({} if ev.delivered else {"dashes": True}))
+                worked_on.setdefault(f.iri, []).append(b.item(f"{label}: {ev.kind_label}{via}", iri=iri, src=src))
+        for c in m.members:
+            ciri = country_iri(c.id)
+            clabel = b.name(ciri, c.label)
+            kind = "shared" if c.id in shared else "country"
+            within = [b.mechanism_label(by_id[i]) for i in shared[c.id].mechanisms] if c.id in shared else [label]
+            b.node(ciri, kind, clabel, f"{clabel}\nmember of {', '.join(within)}")
+            b.edge(iri, ciri, f"{clabel} is a member of {label}")
     for e in res.engagements:
         a, z = by_id.get(e.party), by_id.get(e.counterpart)
         if a and z and a != z:
-            b.edge(a, z, f"{b.mechanism_label(a)} → {b.mechanism_label(z)}: {e.types} ({e.status.lower()})",
-                   b.src(s.to_dict() for s in e.sources), dashes=True, color=ENGAGEMENT_COLOUR)
-    engaged = {m.iri: {"name": "Engagements with the other mechanisms on this focus", "items": [
-        b.item(f"{e.types} with {e.counterpart if e.party == m.id else e.party} ({e.status.lower()})",
-               iri=e.iri, src=b.src(s.to_dict() for s in e.sources))
-        for e in res.engagements if m.id in {e.party, e.counterpart}]} for m in res.mechanisms}
+            b.edge(a, z, f"{b.mechanism_label(a)} → {b.mechanism_label(z)}: {', '.join(e.types)} ({e.status.lower()})",
+                   b.src(s.model_dump(exclude_none=True) for s in e.sources), dashes=True, color=ENGAGEMENT_COLOUR)
+    engaged = {m.mechanism.iri: {"name": "Engagements with the other mechanisms on this focus", "items": [
+        b.item(f"{', '.join(e.types)} with {e.counterpart if e.party == m.mechanism.id else e.party} "
+               f"({e.status.lower()})", iri=e.iri, src=b.src(s.model_dump(exclude_none=True) for s in e.sources))
+        for e in res.engagements if m.mechanism.id in {e.party, e.counterpart}]}
+        for m in (*res.mechanisms, *res.planned_or_proposed)}
     for iri in list(b.g.nodes):
         kind = b.g.nodes[iri]["kind"]
         if kind in {"mechanism", "related"}:
-            b.mechanism_card(iri, extra=[engaged[iri]])
+            b.mechanism_card(iri, extra=[engaged.get(iri, {"name": "Engagements", "items": []})])
         elif kind in {"country", "shared"}:
             b.country_card(iri)
         else:
@@ -573,8 +575,9 @@ def overlap_view(analyst: Analyst, profiles: Profiles, focus: str, lang: str = "
     title = f"Overlap on {names}"
     intro = (f"{len(res.mechanisms)} mechanism{'s' if len(res.mechanisms) != 1 else ''} work on {names} or a "
              f"narrower focus; {len(shared)} countr{'ies are members' if len(shared) != 1 else 'y is a member'} "
-             "of two or more of them (highlighted). Dashed lines are recorded engagements between them."
-             + (f" Only mechanisms with {country} as a member." if country else "")
+             "of two or more of them (highlighted). Dashed lines are recorded engagements between them, or work "
+             "that is only planned or proposed."
+             + (f" Only work {country} takes part in." if country else "")
              + (f" Members as of {as_of}." if as_of else ""))
     query = {"focus": focus} | ({"country": country} if country else {}) | (
         {"include_related": "true"} if include_related else {}) | ({"as_of": as_of} if as_of else {})
@@ -588,49 +591,47 @@ def _mechanism_iri(ident: str) -> str:
 
 def duplication_view(analyst: Analyst, profiles: Profiles, lang: str = "en", *, include_related: bool = False,
                      min_score: float | None = None, links: Links | None = None) -> View:
-    """Mechanism to mechanism: edge width by duplication score, colour by level, and a tooltip that
-    explains the score in plain words with its components."""
+    """Mechanism to mechanism: edge width by duplication score, colour by level (paragraph 36), and a tooltip
+    that explains the level in plain words with its evidence and the note's own judgements."""
     b = _Builder(analyst, profiles, lang, links or Links(lang=lang))
-    pairs = analyst.duplication(include_related=include_related, min_score=min_score)
+    pairs = analyst.duplication(include_related=include_related, min_score=min_score or 0.0, limit=None).pairs
     og = network.overlap_graph(pairs)
-    by_pair = {frozenset((_mechanism_iri(p.a), _mechanism_iri(p.b))): p for p in pairs}
+    by_pair = {frozenset((p.a.iri, p.b.iri)): p for p in pairs}
     for n in og.nodes:
-        iri = _mechanism_iri(n)
-        label = b.mechanism_label(iri)
-        m = b.mechanisms.get(iri)
-        b.node(iri, "mechanism" if m and m["subregional"] else "related", label,
-               f"{label}\n{b.name(iri, str(m['label'])) if m else ''}")
+        label = b.mechanism_label(n)
+        m = b.mechanisms.get(n)
+        b.node(n, "mechanism" if m and m["subregional"] else "related", label,
+               f"{label}\n{b.name(n, str(m['label'])) if m else ''}")
     for a, z, d in og.edges(data=True):
-        ends = frozenset((_mechanism_iri(a), _mechanism_iri(z)))
+        ends = frozenset((a, z))
         p = by_pair[ends]
-        b.edge(_mechanism_iri(a), _mechanism_iri(z), score_tooltip(p), b.src(s.to_dict() for s in p.sources),
+        b.edge(a, z, score_tooltip(p), b.src(s.model_dump(exclude_none=True) for s in p.sources),
                width=round(1 + 14 * float(d["weight"]), 2), color=LEVEL_COLOURS.get(p.level, EDGE_COLOUR))
         b.edges[ends] |= {"text": p.explanation, "facts": [{"name": "Score components", "items": [
             {"text": f"{k.replace('_', ' ')}: {v:.3f}"} for k, v in p.components.items()]}]}
     for iri in list(b.g.nodes):
-        mine = [(p, p.label_b if _mechanism_iri(p.a) == iri else p.label_a) for ends, p in by_pair.items()
-                if iri in ends and p.score > 0]
+        mine = [(p, (p.b if p.a.iri == iri else p.a)) for ends, p in by_pair.items() if iri in ends]
         b.mechanism_card(iri, extra=[{"name": "Duplication with the others", "items": [
-            b.item(f"{other}: {p.level}, score {p.score:.3f}", src=b.src(s.to_dict() for s in p.sources))
+            b.item(f"{other.acronym or other.label}: {p.level_label}, score {p.score:.3f}",
+                   src=b.src(s.model_dump(exclude_none=True) for s in p.sources))
             for p, other in mine]}])
     view = b.view("duplication", "Duplication between mechanisms",
-                  f"{og.number_of_edges()} pairs of mechanisms share at least a thematic area. A line's width is "
-                  "the duplication score and its colour the level; hover or click a line for the explanation. "
-                  "Following paragraph 36 of the note, a shared theme with different focus areas is not "
-                  "duplication.", query=({"include_related": "true"} if include_related else {})
+                  f"{og.number_of_edges()} pairs of mechanisms meet on a focus area or are judged by the note. A "
+                  "line's width is the score and its colour the level; hover or click a line for the explanation. "
+                  "Paragraph 36 of the note asks to tell thematic areas from focus areas: sharing a theme with a "
+                  "different focus, kind of activity or scope is complementarity, not duplication.",
+                  query=({"include_related": "true"} if include_related else {})
                   | ({"min_score": str(min_score)} if min_score is not None else {}))
-    view.edge_legend = [{"label": level, "color": LEVEL_COLOURS[level]} for level in
-                        ("likely duplication", "focus overlap", "thematic only")]
+    view.edge_legend = [{"label": LEVEL_LABELS[level], "color": LEVEL_COLOURS[level]} for level in LEVEL_COLOURS]
     return view
 
 
-def score_tooltip(p: Pair) -> str:
-    """The score of a pair, how it is computed, and the plain-words explanation (as plain text)."""
+def score_tooltip(p: PairAnswer) -> str:
+    """The level and score of a pair with the plain-words explanation (as plain text)."""
     c = p.components
-    return (f"{p.label_a} – {p.label_b}: {p.level}, score {p.score:.3f}\n"
-            f"score = content × (0.5 + 0.5 × J) = {c['content']:.3f} × (0.5 + 0.5 × {c['members_jaccard']:.3f})\n"
-            f"content = 0.2 T + 0.45 F + 0.35 M with T (themes) {c['themes']:.3f}, F (focus) {c['focus']:.3f}, "
-            f"M (modalities) {c['modalities']:.3f}\n\n{p.explanation}")
+    return (f"{p.a.acronym or p.a.label} – {p.b.acronym or p.b.label}: {p.level_label}, score {p.score:.3f}\n"
+            f"score = focus {c['focus']:.2f} × activity {c['activity']:.2f} × evidence {c['evidence']:.2f} "
+            f"× countries {c['countries']:.2f} × coordination {c['coordination']:.2f}\n\n{p.explanation}")
 
 
 def mechanism_view(analyst: Analyst, profiles: Profiles, ident: str, lang: str = "en",

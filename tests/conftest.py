@@ -51,3 +51,23 @@ def member_codes(store: SparqlStore, mechanism: str, as_of: str | None = None) -
     rows = select(store, "mechanism-members", {
         "mechanism": mechanism, "as_of": as_of, "role": "https://w3id.org/neaspec-kg/id/role/member"})
     return {r["iso3"].value for r in rows}
+
+
+@pytest.fixture(scope="session")
+def api_base(validated: ValidatedGraph) -> Iterator[str]:
+    """One live server for the whole session (real uvicorn on 127.0.0.1), shared by every test that only
+    reads: the graph is immutable while served, so sharing changes no answer."""
+    from api.app import create_app
+    from api.settings import Settings
+    from tests.live_server import live_server
+
+    with live_server(create_app(Settings(query_timeout_s=5.0, workers=1), validated)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def api_client(api_base: str) -> Iterator[object]:
+    import httpx
+
+    with httpx.Client(base_url=api_base, timeout=60) as client:
+        yield client

@@ -1,40 +1,135 @@
-"""Focus resolution, overlap and duplication: thin Python over the named queries.
+"""The questions analysts ask, answered from the analysis index: focus resolution, overlap with evidence kinds,
+duplication as paragraph 36 judges it, proposal checks, and profiles.
 
-``Analyst`` is the facade the CLI and the API use. The graph is read-only once built, so the label
-and source indexes are read once per store.
+``Analyst`` is the facade the CLI, the API and the views use. The graph is read-only once built, so the index
+is extracted once per store.
 """
 from __future__ import annotations
 
-from neaspec_kg.analysis.duplication import LEVELS, Pair, duplication
+from neaspec_kg.analysis.check import check, proposals
+from neaspec_kg.analysis.duplication import DEFAULT_MIN_EVIDENCE, LEVEL_LABELS, LEVELS, compare, duplication
 from neaspec_kg.analysis.focus import Concept, FocusResolver, UnknownFocusError, normalise
-from neaspec_kg.analysis.overlap import OverlapResult, overlap
-from neaspec_kg.analysis.sources import Source, SourceIndex
+from neaspec_kg.analysis.overlap import overlap
+from neaspec_kg.index import EVIDENCE_KINDS, AnalysisIndex
+from neaspec_kg.index.periods import DateError, parse_as_of
+from neaspec_kg.index.sources import Source, SourceIndex
+from neaspec_kg.models import (
+    CheckAnswer,
+    DuplicationAnswer,
+    OverlapAnswer,
+    PairAnswer,
+    ProposalsAnswer,
+    ProposedWork,
+)
+from neaspec_kg.errors import NeaspecKgError
+from neaspec_kg.models import CountryAnswer, Participation
+from neaspec_kg.namespaces import country as country_iri
 from neaspec_kg.store import SparqlStore
 
-__all__ = ["LEVELS", "Analyst", "Concept", "OverlapResult", "Pair", "Source", "UnknownFocusError", "normalise"]
+__all__ = ["DEFAULT_MIN_EVIDENCE", "EVIDENCE_KINDS", "LEVELS", "LEVEL_LABELS", "Analyst", "Concept", "DateError",
+           "OverlapAnswer", "PairAnswer", "Source", "UnknownFocusError", "UnknownUnitError", "normalise"]
+
+
+class UnknownUnitError(NeaspecKgError, LookupError):
+    """No mechanism, platform or plan has this id; ``suggestions`` holds the closest ids."""
+
+    def __init__(self, text: str, suggestions: list[str]) -> None:
+        self.text = text
+        self.suggestions = suggestions
+        near = ", ".join(suggestions) or "none"
+        super().__init__(f"no mechanism, platform or plan is called {text!r}; closest known ids: {near}")
 
 
 class Analyst:
-    """The questions analysts ask, answered from one store."""
+    """The questions analysts ask, answered from one store through its analysis index."""
 
     def __init__(self, store: SparqlStore) -> None:
         self.store = store
-        self.focus = FocusResolver(store)
         self.sources = SourceIndex(store)
+        self.focus = FocusResolver(store)
+        self.index = AnalysisIndex(store, self.sources)
 
-    def overlap(self, focus: str, *, country: str | None = None, include_related: bool = False,
-                as_of: str | None = None) -> OverlapResult:
-        """Mechanisms that work on ``focus`` (free text, id or IRI) or anything narrower."""
-        return overlap(self.store, self.sources, self.focus.resolve(focus), country=country,
-                       include_related=include_related, as_of=as_of)
+    def _unit(self, text: str) -> str:
+        u = self.index.unit(text)
+        if u is None:
+            import difflib
+            ids = sorted({x.id for x in self.index.units.values()})
+            raise UnknownUnitError(text, difflib.get_close_matches(text.lower(), ids, n=5, cutoff=0.5))
+        return u.owner
+
+    def overlap(self, focus: str, *, country: str | None = None, as_of: str | None = None,
+                min_evidence: str = "engagement", include_related: bool = False, related_concepts: bool = False,
+                broader_concepts: bool = False) -> OverlapAnswer:
+        """Who works on ``focus`` (free text, id or IRI) or anything narrower, with the evidence for each."""
+        return overlap(self.index, self.focus.resolve(focus), country=country.upper() if country else None,
+                       as_of=parse_as_of(as_of), min_evidence=min_evidence, include_related=include_related,
+                       related_concepts=related_concepts, broader_concepts=broader_concepts)
 
     def duplication(self, *, mechanism: str | None = None, theme: str | None = None, country: str | None = None,
-                    min_score: float | None = None, include_related: bool = False,
-                    limit: int | None = None) -> list[Pair]:
-        """Ranked pairs; ``theme`` may be free text (resolved like a focus)."""
-        theme_iri = None
-        if theme:
-            concepts = self.focus.resolve(theme)
-            theme_iri = concepts[0].iri
-        return duplication(self.store, self.sources, mechanism=mechanism, theme=theme_iri, country=country,
-                           min_score=min_score, include_related=include_related, limit=limit)
+                    as_of: str | None = None, min_score: float = 0.0, limit: int | None = 10,
+                    include_related: bool = False, min_evidence: str = DEFAULT_MIN_EVIDENCE) -> DuplicationAnswer:
+        """Ranked pairs; ``theme`` may be free text (resolved like a focus); ``mechanism`` an id."""
+        theme_iri = self.focus.resolve(theme)[0].iri if theme else None
+        return duplication(self.index, mechanism=self._unit(mechanism) if mechanism else None, theme=theme_iri,
+                           country=country.upper() if country else None, as_of=parse_as_of(as_of),
+                           min_score=min_score, limit=limit, include_related=include_related,
+                           min_evidence=min_evidence)
+
+    def pair(self, a: str, b: str, *, as_of: str | None = None,
+             min_evidence: str = DEFAULT_MIN_EVIDENCE) -> PairAnswer:
+        """The explained comparison of two mechanisms (platforms count for their mechanism)."""
+        return compare(self.index, self._unit(a), self._unit(b), as_of=parse_as_of(as_of), min_evidence=min_evidence)
+
+    def check(self, work: ProposedWork, *, include_related: bool = True) -> CheckAnswer:
+        """Who already does a proposed piece of work, ranked, with the paragraph-36 verdict."""
+        if work.proposer:
+            work = work.model_copy(update={"proposer": self.index.units[self._unit(work.proposer)].id})
+        return check(self.index, self.focus, work, include_related=include_related)
+
+    def proposals(self) -> ProposalsAnswer:
+        """The proposals of paragraph 21, each with who already covers it."""
+        return proposals(self.index)
+
+    def country_participation(self, code: str, *, as_of: str | None = None) -> CountryAnswer:
+        """The mechanisms and platforms a country takes part in (as of a day), uncertain ones apart."""
+        ix = self.index
+        iri = country_iri(code.upper())
+        if iri not in ix.country_labels:
+            import difflib
+            by_name = {v.casefold(): k for k, v in ix.country_labels.items()}
+            hit = by_name.get(code.casefold())
+            if hit is None:
+                near = difflib.get_close_matches(code.casefold(), list(by_name), n=3, cutoff=0.6)
+                codes = [f"{ix.country_labels[by_name[n]]} ({by_name[n].rsplit('/', 1)[-1]})" for n in near]
+                raise UnknownUnitError(code, codes)
+            iri = hit
+        day = parse_as_of(as_of)
+        rows: list[Participation] = []
+        order = {"member": 0, "observer": 1, "uncertain": 2}
+        for unit_iri, claims in ix.claims.items():
+            if iri not in claims:
+                continue
+            known, unsure = ix.participation(unit_iri, day)
+            status = known.get(iri) or ("uncertain" if iri in unsure else None)
+            if status is None:
+                continue
+            cs = claims[iri]
+            roles = {}
+            for c in cs:
+                roles.setdefault("member" if c.role in ("member", "coverage") else c.role, set()).add(c.source)
+            disagree = None
+            if len(roles) > 1:
+                disagree = "; ".join(f"{role} per {', '.join(s.url or s.label for s in ix.source_refs(srcs))}"
+                                     for role, srcs in sorted(roles.items()))
+            rows.append(Participation(unit=ix.units[unit_iri].ref(), status=status,  # type: ignore[arg-type]
+                                      roles_disagree=disagree,
+                                      since=sorted({c.since.text for c in cs if c.since}),
+                                      sources=ix.source_refs({c.source for c in cs})))
+        rows.sort(key=lambda p: (order[p.status], not p.unit.subregional, p.unit.acronym or p.unit.label))
+        ref = ix.country_ref(iri)
+        n = sum(1 for p in rows if p.status != "uncertain")
+        when = f" as of {day.isoformat()}" if day else ""
+        summary = (f"{ref.label} takes part in {n} mechanism{'s' if n != 1 else ''} or platform{'s' if n != 1 else ''}"
+                   f"{when}" + (f"; uncertain on that day: {', '.join(p.unit.acronym or p.unit.label for p in rows if p.status == 'uncertain')}"
+                                if any(p.status == "uncertain" for p in rows) else "") + ".")
+        return CountryAnswer(country=ref, as_of=day.isoformat() if day else None, mechanisms=rows, summary=summary)

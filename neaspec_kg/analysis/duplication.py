@@ -1,174 +1,368 @@
-"""Duplication between mechanisms, scored in SPARQL and explained in plain words with sources.
+"""Duplication as paragraph 36 of the note judges it, not as a similarity score.
 
-The ranking, the components and the level come from one set-based query (duplication-candidates);
-only the pairs it returns are then described in detail (who is shared, where the focus areas meet,
-which modalities they share, whether they already engage), so top-K and thresholds stay cheap.
+Paragraph 36: member States asked for "distinction between thematic areas and focus areas when assessing
+whether there is any duplication". The note applies it in Section III: NEAMPAN and NOWPAP share the marine theme
+but differ in focus and object of work (people-to-people networking in area-based management vs technical issues
+of marine areas beyond protected areas), so they are complementary. The method here:
+
+1. **Meetings, concept by concept.** For every concept each mechanism works on (delivered evidence only, at least
+   ``min_evidence``), find where the two meet: the same concept (1.0), one narrower than the other (0.8 one step,
+   0.6 further), ``skos:related`` on request (0.3). Sharing only a thematic area is not a meeting, and neither is
+   a whole thematic area stated as the work ("Biodiversity") against a focus under it: that is a shared theme,
+   which paragraph 36 asks not to read as a shared focus.
+2. **The same kind of activity.** On a meeting, the union of modalities on each side: shared (1.0), not recorded
+   on one side (0.6), different (0.3: a different object of work).
+3. **The same countries.** Countries taking part in the work on each side (a platform's own coverage where it has
+   one; as of a date when asked), as the share of the smaller side; halved when fewer than two are shared.
+4. **Evidence strength.** Stated focus, programme area or platform 1.0; a fully or substantially implemented
+   activity 0.9; a partially or minimally implemented one 0.6; the focus of an engagement 0.4 (used by proposal
+   checks, not between two mechanisms, where an engagement between them is coordination, not overlap).
+
+``score = best meeting (focus x activity x evidence) x countries``, halved when a coordination arrangement exists
+(a realised or ongoing engagement between the two). Sets of concepts and modalities, never counts of phrases, so
+repeating or splitting a phrase does not change a score (a test checks it); a mechanism with one stated focus is
+not closer to anything for having only one.
+
+**Levels** (in this order): *flagged* when the note itself records a duplication concern on the pair (cited);
+*risk* when a meeting has the same kind of activity and at least two shared countries and no coordination
+exists; *coordinated* when the same holds but coordination exists (listed); *overlap* when they meet but the
+activity or the countries are not shown to be the same; *complementary* when the note says the focus or scope
+differs (cited), or they share only a theme, or every meeting is a different kind of activity; *distinct*
+otherwise. A level set by the note says so (``judged_by: note``); every other level is this method's reading,
+and the explanation never cites a paragraph for a judgement that paragraph does not make.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
-from neaspec_kg.analysis.overlap import Engagement, engagements_among
-from neaspec_kg.analysis.sources import Source, SourceIndex
-from neaspec_kg.graph import select
-from neaspec_kg.namespaces import local_id
-from neaspec_kg.store import Row, SparqlStore
+from neaspec_kg.analysis.evidence import (
+    engagement_model,
+    engagements_between,
+    evidence_model,
+    evidence_sort_key,
+    judgement_model,
+    judgements_on,
+    names,
+)
+from neaspec_kg.index import DELIVERED, RANK, AnalysisIndex, Judgement
+from neaspec_kg.models import CountryRef, DuplicationAnswer, FocusMeeting, PairAnswer, SourceRef
 
-LEVELS = ("none", "thematic only", "focus overlap", "likely duplication")
+LEVELS = ("flagged", "risk", "coordinated", "overlap", "complementary", "distinct")
+LEVEL_LABELS = {
+    "flagged": "duplication concern recorded in the note",
+    "risk": "duplication risk: same focus, same kind of activity, same countries, no coordination",
+    "coordinated": "same focus, activity and countries, with coordination under way",
+    "overlap": "same focus; activity or countries not shown to be the same",
+    "complementary": "complementary: same theme, different focus, object of work or scope",
+    "distinct": "nothing in common",
+}
+DEFAULT_MIN_EVIDENCE = "partial-activity"
+_RELATION_WEIGHT = {"same": 1.0, "theme-level": 0.5, "related": 0.3}
 
 
 @dataclass
-class FocusMeeting:
-    focus_a: str
-    focus_b: str
-    stated_a: str
-    stated_b: str
-    shared_modalities: list[str]
-    sources: list[Source]
+class Work:
+    """What one side does on one concept: strongest evidence rank, modalities, evidence items."""
 
-    def to_dict(self) -> dict[str, object]:
-        return {"focus_a": self.focus_a, "focus_b": self.focus_b, "stated_a": self.stated_a,
-                "stated_b": self.stated_b, "shared_modalities": self.shared_modalities,
-                "sources": [s.to_dict() for s in self.sources]}
+    rank: int
+    modalities: set[str] = field(default_factory=set)
+    items: list[int] = field(default_factory=list)
+
+
+Profile = dict[str, Work]
+
+
+def profile(ix: AnalysisIndex, owner: str, min_evidence: str = DEFAULT_MIN_EVIDENCE) -> Profile:
+    """Per concept, the delivered work of a mechanism at or above ``min_evidence``."""
+    floor = RANK[min_evidence]
+    out: Profile = {}
+    for i in ix.by_owner.get(owner, ()):
+        ev = ix.evidence[i]
+        if ev.kind not in DELIVERED or RANK[ev.kind] > floor:
+            continue
+        for c in ev.concepts:
+            w = out.setdefault(c, Work(RANK[ev.kind]))
+            w.rank = min(w.rank, RANK[ev.kind])
+            w.modalities |= ev.modalities
+            w.items.append(i)
+    return out
 
 
 @dataclass
-class Pair:
+class Meeting:
     a: str
     b: str
-    label_a: str
-    label_b: str
-    score: float
-    level: str
-    components: dict[str, float]
-    counts: dict[str, int]
-    engaged: bool
-    shared_members: list[dict[str, str]] = field(default_factory=list)
-    shared_themes: list[str] = field(default_factory=list)
-    focus_meetings: list[FocusMeeting] = field(default_factory=list)
-    engagements: list[Engagement] = field(default_factory=list)
-    explanation: str = ""
-    sources: list[Source] = field(default_factory=list)
+    relation: str
+    focus_weight: float
+    activity_weight: float
+    evidence_weight: float
+    shared: set[str]
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "mechanisms": [self.a, self.b], "labels": [self.label_a, self.label_b],
-            "score": self.score, "level": self.level, "components": self.components, "counts": self.counts,
-            "shared_members": self.shared_members, "shared_themes": self.shared_themes,
-            "shared_focus": [m.to_dict() for m in self.focus_meetings],
-            "shared_modalities": sorted({x for m in self.focus_meetings for x in m.shared_modalities}),
-            "engaged": self.engaged, "engagements": [e.to_dict() for e in self.engagements],
-            "explanation": self.explanation, "sources": [s.to_dict() for s in self.sources],
-        }
+    @property
+    def value(self) -> float:
+        return self.focus_weight * self.activity_weight * self.evidence_weight
 
 
-def _num(row: Row, key: str) -> float:
-    return float(row[key].to_python()) if key in row else 0.0
+def _evidence_weight(rank: int) -> float:
+    if rank <= RANK["platform"]:
+        return 1.0
+    return {RANK["delivered-activity"]: 0.9, RANK["partial-activity"]: 0.6}.get(rank, 0.4)
 
 
-def _names(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+def meetings(ix: AnalysisIndex, pa: Profile, pb: Profile, *, related: bool = False) -> list[Meeting]:
+    """Every concept pair where the two profiles meet, best first (one per pair of concepts)."""
+    out: list[Meeting] = []
+    th = ix.thesaurus
+    for ca, wa in pa.items():
+        for cb, wb in pb.items():
+            rel = th.relation(ca, cb)
+            if rel is None:
+                continue
+            kind, steps = rel
+            if kind == "related" and not related:
+                continue
+            if kind in ("narrower", "broader"):
+                top = cb if kind == "narrower" else ca
+                if th.concepts.get(top) and th.concepts[top].is_theme:
+                    # a whole thematic area stated as the work ("Biodiversity") meets anything under it only as
+                    # a theme: paragraph 36 asks not to read a shared theme as a shared focus
+                    continue
+                weight = 0.8 if steps == 1 else 0.6
+            else:
+                weight = _RELATION_WEIGHT[kind]
+            shared = wa.modalities & wb.modalities
+            activity = 1.0 if shared else 0.6 if not (wa.modalities and wb.modalities) else 0.3
+            out.append(Meeting(ca, cb, kind, weight, activity, _evidence_weight(max(wa.rank, wb.rank)), shared))
+    out.sort(key=lambda m: (-m.value, m.a, m.b))
+    return out
 
 
-def _explain(p: Pair) -> str:
-    """Plain words an analyst can check against the facts and their sources."""
-    a, b = p.label_a, p.label_b
-    n = p.counts["shared_members"]
-    parts = []
-    if n:
-        names = _names([m["label"] for m in p.shared_members])
-        parts.append(f"{a} and {b} share {n} member{'s' if n != 1 else ''} ({names}; "
-                     f"Jaccard {p.components['members_jaccard']:.2f}).")
-    else:
-        parts.append(f"{a} and {b} share no member.")
-    if p.shared_themes:
-        parts.append(f"Both work under the thematic area{'s' if len(p.shared_themes) > 1 else ''} "
-                     f"{_names(p.shared_themes)}.")
-    else:
-        parts.append("They share no thematic area.")
-    if p.focus_meetings:
-        meets = []
-        for m in p.focus_meetings:
-            same = m.focus_a == m.focus_b
-            where = f"both on {m.focus_a}" if same else f"{m.focus_a} and {m.focus_b}, one within the other"
-            meets.append(f"{a}'s \"{m.stated_a}\" and {b}'s \"{m.stated_b}\" ({where})")
-        parts.append("Their focus areas meet: " + "; ".join(meets) + ".")
-        mods = sorted({x for m in p.focus_meetings for x in m.shared_modalities})
-        parts.append(f"On that work they share the modalit{'ies' if len(mods) > 1 else 'y'} {_names(mods)}."
-                     if mods else "No modality is recorded as shared on that work.")
+def shared_themes(ix: AnalysisIndex, pa: Iterable[str], pb: Iterable[str]) -> set[str]:
+    ta = set().union(*(ix.thesaurus.themes(c) for c in pa)) if pa else set()
+    tb = set().union(*(ix.thesaurus.themes(c) for c in pb)) if pb else set()
+    return ta & tb
+
+
+@dataclass
+class Countries:
+    a: set[str]
+    b: set[str]
+    uncertain: set[str]
+
+    @property
+    def shared(self) -> set[str]:
+        return self.a & self.b
+
+    @property
+    def factor(self) -> float:
+        if not self.a or not self.b:
+            return 0.0
+        share = len(self.shared) / min(len(self.a), len(self.b))
+        return share if len(self.shared) >= 2 else share / 2
+
+
+def countries_of(ix: AnalysisIndex, items: Iterable[int], owner: str, as_of: date | None) -> tuple[set[str], set[str]]:
+    """Countries taking part in the given work (its platforms' coverage where they have one)."""
+    scopes = {ix.evidence[i].scope for i in items} or {owner}
+    known: set[str] = set()
+    unsure: set[str] = set()
+    for s in scopes:
+        k, u = ix.participation(s, as_of)
+        known |= {c for c, r in k.items() if r == "member"}
+        unsure |= u
+    return known, unsure - known
+
+
+def level_of(ms: list[Meeting], countries: Countries, coordinated: bool, judgements: list[Judgement],
+             themes: set[str]) -> tuple[str, str]:
+    verdicts = {j.verdict for j in judgements}
+    if "duplication-concern" in verdicts:
+        return "flagged", "note"
+    if verdicts & {"different-focus", "different-scope"}:
+        return "complementary", "note"
+    if not ms:
+        return ("complementary" if themes else "distinct"), "computed"
+    same = [m for m in ms if m.shared and m.focus_weight >= 0.5]
+    if same and len(countries.shared) >= 2:
+        return ("coordinated" if coordinated else "risk"), "computed"
+    if all(m.activity_weight == 0.3 for m in ms):
+        return "complementary", "computed"
+    return "overlap", "computed"
+
+
+def _label(ix: AnalysisIndex, iri: str) -> str:
+    u = ix.units.get(iri)
+    return u.name if u else iri.rsplit("/", 1)[-1]
+
+
+def compare(ix: AnalysisIndex, a: str, b: str, *, as_of: date | None = None,
+            min_evidence: str = DEFAULT_MIN_EVIDENCE, related: bool = False,
+            pa: Profile | None = None, pb: Profile | None = None) -> PairAnswer:
+    """The full, explained comparison of two mechanisms."""
+    pa = profile(ix, a, min_evidence) if pa is None else pa
+    pb = profile(ix, b, min_evidence) if pb is None else pb
+    ms = meetings(ix, pa, pb, related=related)
+    best = ms[0] if ms else None
+    items_a = pa[best.a].items if best else []
+    items_b = pb[best.b].items if best else []
+    ka, ua = countries_of(ix, items_a, a, as_of)
+    kb, ub = countries_of(ix, items_b, b, as_of)
+    countries = Countries(ka, kb, (ua & (kb | ub)) | (ub & ka))
+    engagements = engagements_between(ix, a, b)
+    done = [e for e in engagements if e.delivered]
+    proposed = [e for e in engagements if not e.delivered]
+    judged = judgements_on(ix, a, b)
+    themes = shared_themes(ix, pa, pb)
+    level, judged_by = level_of(ms, countries, bool(done), judged, themes)
+    raw = best.value * countries.factor if best else 0.0
+    score = round(raw * (0.5 if done else 1.0), 3)
+    meeting_models = [_meeting_model(ix, m, pa, pb) for m in _distinct(ms)[:5]]
+    sources: dict[str, SourceRef] = {}
+    for mm in meeting_models:
+        for ev in (*mm.evidence_a, *mm.evidence_b):
+            for s in ev.sources:
+                sources.setdefault(s.iri, s)
+    engagement_models = [engagement_model(ix, e) for e in done]
+    proposed_models = [engagement_model(ix, e) for e in proposed]
+    judgement_models = [judgement_model(ix, j) for j in judged]
+    for x in (*engagement_models, *judgement_models):
+        for s in x.sources:
+            sources.setdefault(s.iri, s)
+    answer = PairAnswer(
+        a=ix.units[a].ref(), b=ix.units[b].ref(), level=level,  # type: ignore[arg-type]
+        level_label=LEVEL_LABELS[level], judged_by=judged_by,  # type: ignore[arg-type]
+        score=min(1.0, max(0.0, score)),
+        components={"focus": best.focus_weight if best else 0.0, "activity": best.activity_weight if best else 0.0,
+                    "evidence": best.evidence_weight if best else 0.0, "countries": round(countries.factor, 3),
+                    "coordination": 0.5 if done else 1.0},
+        shared_themes=[ix.thesaurus.ref(t) for t in sorted(themes)], meetings=meeting_models,
+        shared_countries=[ix.country_ref(c) for c in sorted(countries.shared)],
+        uncertain_countries=[ix.country_ref(c) for c in sorted(countries.uncertain)],
+        coordination=engagement_models, proposed_coordination=proposed_models, judgements=judgement_models,
+        explanation="", sources=sorted(sources.values(), key=lambda s: (s.kind != "DocumentPart", s.label)))
+    answer.explanation = explain(answer, as_of)
+    return answer
+
+
+def _distinct(ms: list[Meeting]) -> list[Meeting]:
+    """The best meetings, each concept of either side used once (so ten near-identical lines become one)."""
+    seen_a: set[str] = set()
+    seen_b: set[str] = set()
+    out = []
+    for m in ms:
+        if m.a in seen_a and m.b in seen_b:
+            continue
+        seen_a.add(m.a)
+        seen_b.add(m.b)
+        out.append(m)
+    return out
+
+
+def _meeting_model(ix: AnalysisIndex, m: Meeting, pa: Profile, pb: Profile) -> FocusMeeting:
+    ev_a = sorted((evidence_model(ix, ix.evidence[i], [m.a], "exact") for i in pa[m.a].items), key=evidence_sort_key)
+    ev_b = sorted((evidence_model(ix, ix.evidence[i], [m.b], "exact") for i in pb[m.b].items), key=evidence_sort_key)
+    return FocusMeeting(focus_a=ix.thesaurus.ref(m.a), focus_b=ix.thesaurus.ref(m.b),
+                        relation=m.relation, weight=round(m.value, 3),  # type: ignore[arg-type]
+                        shared_modalities=sorted(m.shared), modalities_a=sorted(pa[m.a].modalities),
+                        modalities_b=sorted(pb[m.b].modalities), evidence_a=ev_a[:3], evidence_b=ev_b[:3])
+
+
+def explain(p: PairAnswer, as_of: date | None) -> str:
+    """Plain words an analyst can check against the cited sources."""
+    a, b = p.a.acronym or p.a.label, p.b.acronym or p.b.label
+    out: list[str] = []
+    note = [j for j in p.judgements]
+    if p.meetings:
+        m = p.meetings[0]
+        rel = {"same": "both on", "narrower": "within", "broader": "containing", "theme-level": "a whole theme over",
+               "related": "related to"}[m.relation]
+        where = (f"{m.focus_a.label}" if m.relation == "same" else f"{a}'s {m.focus_a.label} ({rel} {b}'s {m.focus_b.label})")
+        out.append(f"{a} and {b} meet on {where}.")
+        if m.shared_modalities:
+            out.append(f"Both work there by {names(m.shared_modalities)}.")
+        elif m.modalities_a and m.modalities_b:
+            out.append(f"But not in the same way: {a} by {names(m.modalities_a)}, {b} by {names(m.modalities_b)}.")
+        else:
+            out.append("How one of them works there is not recorded.")
     elif p.shared_themes:
-        parts.append("Their focus areas differ within the theme, so by paragraph 36 of the note this is "
-                     "not duplication.")
-    reason = {
-        "likely duplication": "a shared focus, worked on in the same way, for at least two of the same countries",
-        "focus overlap": "a shared focus, but not the same modality or not for enough shared countries",
-        "thematic only": "a shared theme with different focus areas",
-        "none": "nothing to duplicate in common",
-    }[p.level]
-    parts.append(f"Level: {p.level} ({reason}); score {p.score:.3f}.")
-    if p.engagements:
-        parts.append("Recorded engagements: " + "; ".join(f"{e.types} ({e.status.lower()})" for e in p.engagements)
-                     + ".")
+        out.append(f"{a} and {b} share only the theme {names([t.label for t in p.shared_themes])}, "
+                   "not a focus area.")
     else:
-        parts.append("No engagement between them is recorded.")
-    if p.sources:
-        parts.append("Sources: " + "; ".join(s.cite() for s in p.sources) + ".")
-    return " ".join(parts)
+        out.append(f"{a} and {b} have no focus area or theme in common.")
+    when = f" as of {as_of.isoformat()}" if as_of else ""
+    if p.shared_countries:
+        out.append(f"Countries taking part in both{when}: {names([c.label for c in p.shared_countries])}.")
+    elif p.meetings:
+        out.append(f"No country is shown to take part in both{when}.")
+    if p.uncertain_countries:
+        out.append(f"Not counted, as participation on that date is uncertain: "
+                   f"{names([c.label for c in p.uncertain_countries])}.")
+    if p.coordination:
+        out.append("Coordination under way, which lowers the risk: " + "; ".join(
+            f"{names(e.types).lower()} ({e.status.lower()})" for e in p.coordination) + ".")
+    if p.proposed_coordination:
+        out.append("Explored or proposed, not done: " + "; ".join(
+            f"{names(e.types).lower()} ({e.status.lower()})" for e in p.proposed_coordination) + ".")
+    for j in note:
+        where = "; ".join(s.label for s in j.sources)
+        out.append(f"The note ({where}) says: \u201c{j.text}\u201d ({j.verdict_label.lower()}).")
+    if p.judged_by == "note":
+        out.append(f"Level: {p.level_label} (set by the note).")
+    else:
+        silent = "" if note else " The note makes no judgement on this pair."
+        out.append(f"Level: {p.level_label} (this tool's reading of the rule in paragraph 36; "
+                   f"score {p.score:.3f}).{silent}")
+    return " ".join(out)
 
 
-def duplication(store: SparqlStore, sources: SourceIndex, *, mechanism: str | None = None,
-                theme: str | None = None, country: str | None = None, min_score: float | None = None,
-                include_related: bool = False, limit: int | None = None) -> list[Pair]:
-    """Ranked pairs with components, level, details and an explanation."""
-    rows = select(store, "duplication-candidates", {
-        "mechanism": mechanism, "theme": theme, "country": country,
-        "min_score": min_score, "include_related": include_related}, limit=limit)
-    labels = _labels(store, {r["a"].value for r in rows} | {r["b"].value for r in rows})
-    return [_pair(store, sources, r, labels) for r in rows]
+def _pair_sort_key(p: PairAnswer) -> tuple[int, float, str, str]:
+    return (LEVELS.index(p.level), -p.score, p.a.id, p.b.id)
 
 
-def _labels(store: SparqlStore, iris: set[str]) -> dict[str, str]:
-    out = {}
-    for r in select(store, "mechanisms"):
-        out[r["mechanism"].value] = r["acronym"].value if "acronym" in r else r["label"].value
-    return {i: out.get(i, local_id(i)) for i in iris}
+def duplication(ix: AnalysisIndex, *, mechanism: str | None = None, theme: str | None = None,
+                country: str | None = None, as_of: date | None = None, min_score: float = 0.0,
+                limit: int | None = 10, include_related: bool = False,
+                min_evidence: str = DEFAULT_MIN_EVIDENCE, levels: Iterable[str] | None = None) -> DuplicationAnswer:
+    """Ranked pairs (level first, then score), top ``limit``; with ``mechanism``, its pairs only."""
+    pool = [m for m in ix.mechanisms if include_related or ix.units[m].subregional]
+    judged_pairs = {frozenset(ix.owner(u) for u in j.judged) for j in ix.judgements if len(j.judged) == 2}
+    pairs: set[tuple[str, str]] = set()
+    sources = [mechanism] if mechanism else pool
+    allowed = set(pool) | ({mechanism} if mechanism else set())
+    for m in sources:
+        others = set(ix.candidates(m)) | {x for p in judged_pairs if m in p for x in p if x != m}
+        for o in others:
+            if o == m or o not in allowed:
+                continue
+            pairs.add((m, o) if mechanism else tuple(sorted((m, o))))  # type: ignore[arg-type]
+    profiles = {u: profile(ix, u, min_evidence) for pair in pairs for u in pair}
+    want_levels = set(levels) if levels else None
+    out: list[PairAnswer] = []
+    country_i = None
+    if country:
+        from neaspec_kg.namespaces import country as country_iri
+        country_i = country_iri(country)
+    for a, b in pairs:
+        p = compare(ix, a, b, as_of=as_of, min_evidence=min_evidence, pa=profiles[a], pb=profiles[b])
+        if p.score < min_score and p.level != "flagged":
+            continue
+        if want_levels and p.level not in want_levels:
+            continue
+        if theme and not any(t.iri == theme for t in p.shared_themes):
+            continue
+        if country_i and not any(c.id == country_i.rsplit("/", 1)[-1] for c in p.shared_countries):
+            continue
+        out.append(p)
+    out.sort(key=_pair_sort_key)
+    total = len(out)
+    chosen = out if limit is None else out[:limit]
+    context = [judgement_model(ix, j) for j in ix.judgements
+               if mechanism and len(j.judged) == 1 and mechanism in j.judged]
+    return DuplicationAnswer(mechanism=mechanism.rsplit("/", 1)[-1] if mechanism else None,
+                             as_of=as_of.isoformat() if as_of else None, min_score=min_score,
+                             count=len(chosen), total=total, pairs=chosen, context=context)
 
 
-def _pair(store: SparqlStore, sources: SourceIndex, r: Row, labels: dict[str, str]) -> Pair:
-    a_iri, b_iri = r["a"].value, r["b"].value
-    a, b = local_id(a_iri), local_id(b_iri)
-    p = Pair(
-        a=a, b=b, label_a=labels[a_iri], label_b=labels[b_iri],
-        score=round(_num(r, "score"), 3), level=r["level"].value,
-        components={"members_jaccard": round(_num(r, "jaccard"), 3), "themes": round(_num(r, "themeScore"), 3),
-                    "focus": round(_num(r, "focusScore"), 3), "modalities": round(_num(r, "modalityScore"), 3),
-                    "content": round(_num(r, "content"), 3)},
-        counts={k: int(_num(r, v)) for k, v in {
-            "members_a": "membersA", "members_b": "membersB", "shared_members": "sharedMembers",
-            "themes_a": "themesA", "themes_b": "themesB", "shared_themes": "sharedThemes",
-            "work_areas_a": "workA", "work_areas_b": "workB", "matched_a": "matchedA", "matched_b": "matchedB",
-            "shared_modalities": "sharedModalities"}.items()},
-        engaged=r["engaged"].to_python() is True,
-    )
-    members = select(store, "shared-members", {"mechanism": [a_iri, b_iri]})
-    p.shared_members = [{"id": m["iso3"].value, "label": m["label"].value}
-                        for m in members if m["count"].to_python() == 2]
-    p.shared_themes = [t["label"].value for t in select(store, "pair-themes", {"a": a_iri, "b": b_iri})]
-    cited: list[str] = []
-    for m in select(store, "pair-focus-matches", {"a": a_iri, "b": b_iri}):
-        meeting_sources = sources.many(m["sourcesA"].value.split() + m["sourcesB"].value.split())
-        cited += [s.iri for s in meeting_sources]
-        p.focus_meetings.append(FocusMeeting(
-            focus_a=m["faLabel"].value, focus_b=m["fbLabel"].value,
-            stated_a=m["statedA"].value.replace(" | ", '" / "') if "statedA" in m else "",
-            stated_b=m["statedB"].value.replace(" | ", '" / "') if "statedB" in m else "",
-            shared_modalities=[x for x in m["sharedModalities"].value.split(", ") if x]
-            if "sharedModalities" in m else [],
-            sources=meeting_sources))
-    p.engagements = engagements_among(store, sources, [a_iri, b_iri])
-    cited += [s.iri for e in p.engagements for s in e.sources]
-    p.sources = sources.many(cited or [])
-    p.explanation = _explain(p)
-    return p
+__all__ = ["LEVELS", "LEVEL_LABELS", "CountryRef", "compare", "duplication", "meetings", "profile"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from neaspec_kg.errors import NeaspecKgError
 from neaspec_kg.graph import select
+from neaspec_kg.index.thesaurus import Concept
 from neaspec_kg.namespaces import ID, local_id
 from neaspec_kg.store import SparqlStore
 
@@ -25,21 +26,6 @@ def normalise(text: str) -> str:
     """Case-, width-, punctuation- and spacing-insensitive form of a label."""
     text = unicodedata.normalize("NFKC", text).casefold().replace("&", " and ")
     return " ".join(re.sub(r"[\W_]+", " ", text).split())
-
-
-@dataclass(frozen=True)
-class Concept:
-    iri: str
-    label: str
-    is_theme: bool
-
-    @property
-    def id(self) -> str:
-        return local_id(self.iri)
-
-    def to_dict(self) -> dict[str, object]:
-        return {"id": self.id, "iri": self.iri, "label": self.label,
-                "kind": "thematic area" if self.is_theme else "focus area"}
 
 
 @dataclass(frozen=True)
@@ -58,7 +44,8 @@ class UnknownFocusError(NeaspecKgError):
         self.text = text
         self.suggestions = suggestions
         near = "; ".join(f"{s.label!r} ({s.concept.id})" for s in suggestions) or "none"
-        super().__init__(f"no focus area is called {text!r}; closest known labels: {near}")
+        super().__init__(f"no focus area is called {text!r}; closest known labels: {near}. "
+                         f"Every focus area and its labels: `neaspec-kg focus-areas`, or /thesaurus on the server")
 
 
 class FocusResolver:
@@ -69,7 +56,8 @@ class FocusResolver:
         self._display: dict[str, str] = {}
         self.concepts: dict[str, Concept] = {}
         for row in select(store, "focus-labels"):
-            concept = Concept(row["concept"].value, row["prefLabel"].value, row["isTheme"].to_python() is True)
+            concept = Concept(row["concept"].value, row["prefLabel"].value,
+                              "theme" if row["isTheme"].to_python() is True else row["type"].value)
             self.concepts[concept.iri] = concept
             key = normalise(row["label"].value)
             if key:
@@ -85,10 +73,47 @@ class FocusResolver:
             return [self.concepts[text]]
         if text.startswith(FOCUS_NS) and text in self.concepts:
             return [self.concepts[text]]
-        found = self._by_label.get(normalise(text))
+        found = self._lookup(normalise(text))
         if found:
             return sorted(found, key=lambda c: c.iri)
+        # everyday phrasing names two things at once: "Amur tiger and leopard", "cranes, spoonbills"
+        parts = [p for p in re.split(r"\s*(?:,|;|/|\band\b|\bor\b)\s*", normalise(text)) if p]
+        if len(parts) > 1:
+            hits = [self._lookup(p) for p in parts]
+            if all(hits):
+                return sorted(set().union(*hits), key=lambda c: c.iri)  # type: ignore[arg-type]
+        # a longer phrase that contains known labels ("source-receptor modelling of transboundary air pollution"):
+        # the longest labels it contains, word for word, never overlapping
+        contained = self._contained(normalise(text))
+        if contained:
+            return sorted(contained, key=lambda c: c.iri)
         raise UnknownFocusError(text, self.suggest(text))
+
+    def _contained(self, key: str) -> set[Concept]:
+        words = key.split()
+        if len(words) < 2:
+            return set()
+        taken = [False] * len(words)
+        out: set[Concept] = set()
+        # labels of two words or more only: a single word inside a phrase ("marine" in "marine turtles") says
+        # too little to answer for the whole phrase
+        for size in range(len(words) - 1, 1, -1):
+            for i in range(len(words) - size + 1):
+                if any(taken[i:i + size]):
+                    continue
+                hit = self._lookup(" ".join(words[i:i + size]))
+                if hit:
+                    out |= hit
+                    taken[i:i + size] = [True] * size
+        return out
+
+    def _lookup(self, key: str) -> set[Concept] | None:
+        """A normalised label, or its plural or singular (labels are kept in the form the sources use)."""
+        for k in (key, key + "s", key + "es", key[:-1] if key.endswith("s") else None,
+                  key[:-2] if key.endswith("es") else None):
+            if k and k in self._by_label:
+                return self._by_label[k]
+        return None
 
     def suggest(self, text: str, n: int = 5) -> list[Suggestion]:
         """The closest labels: similar spelling first, then labels sharing a word with the text."""

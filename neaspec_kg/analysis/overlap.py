@@ -1,149 +1,156 @@
-"""Which mechanisms overlap on a focus: thin Python over the overlap-by-focus and shared-members queries."""
+"""Who works on a focus, from all the evidence, each match with its kind and sources.
+
+A mechanism works on a focus when any source says so: its stated focus areas (Table 2, its own site), the
+programme areas of its strategic plan, the focus of its platforms and plans, its planned activities (with the
+implementation level and the Secretariat's note), the focus of its engagements. Planned work and proposals
+(paragraph 21) are reported apart, in ``planned_or_proposed``, and never as delivered work.
+
+The asked focus is widened downwards through the thesaurus (everything narrower counts as the focus), and on
+request sideways (``skos:related``) and upwards (mechanisms that work on something broader), each marked as the
+weaker match it is. A country filter asks whether the country takes part in *that* work: work done through a
+platform with its own coverage (NEAMPAN) counts that platform's countries, not the whole mechanism's.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import defaultdict
+from datetime import date
 
-from neaspec_kg.analysis.focus import Concept
-from neaspec_kg.analysis.sources import Source, SourceIndex
-from neaspec_kg.graph import select
+from neaspec_kg.analysis.evidence import (
+    MATCH_ORDER,
+    engagement_model,
+    evidence_model,
+    evidence_sort_key,
+    names,
+)
+from neaspec_kg.index import DELIVERED, KIND_LABELS, RANK, AnalysisIndex, Concept
+from neaspec_kg.models import MechanismOnFocus, OverlapAnswer, SharedMember
+from neaspec_kg.namespaces import country as country_iri
 from neaspec_kg.namespaces import local_id
-from neaspec_kg.store import SparqlStore
 
 
-@dataclass
-class WorkMatch:
-    focus: Concept
-    stated_as: list[str]
-    modalities: list[str]
-    through: str | None
-    sources: list[Source]
+def targets(ix: AnalysisIndex, concepts: list[Concept], *, related: bool = False,
+            broader: bool = False) -> dict[str, str]:
+    """Concept IRI -> how it matches the asked focus ('exact', 'narrower', 'related', 'broader')."""
+    out: dict[str, str] = {}
 
-    def to_dict(self) -> dict[str, object]:
-        return {"focus": self.focus.to_dict(), "stated_as": self.stated_as, "modalities": self.modalities,
-                "through": self.through, "sources": [s.to_dict() for s in self.sources]}
+    def put(iri: str, match: str) -> None:
+        if iri not in out or MATCH_ORDER[match] < MATCH_ORDER[out[iri]]:
+            out[iri] = match
 
-
-@dataclass
-class MechanismOnFocus:
-    id: str
-    iri: str
-    acronym: str | None
-    label: str
-    work: list[WorkMatch] = field(default_factory=list)
-    members: list[str] = field(default_factory=list)
-
-    @property
-    def matched_focus_areas(self) -> list[Concept]:
-        seen: dict[str, Concept] = {}
-        for w in self.work:
-            seen.setdefault(w.focus.iri, w.focus)
-        return list(seen.values())
-
-    @property
-    def platforms(self) -> list[str]:
-        return sorted({w.through for w in self.work if w.through})
-
-    @property
-    def modalities(self) -> list[str]:
-        return sorted({m for w in self.work for m in w.modalities})
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "id": self.id, "iri": self.iri, "acronym": self.acronym, "label": self.label,
-            "matched_focus_areas": [c.to_dict() for c in self.matched_focus_areas],
-            "modalities": self.modalities, "platforms": self.platforms, "members": self.members,
-            "work": [w.to_dict() for w in self.work],
-        }
+    for c in concepts:
+        put(c.iri, "exact")
+        for d in ix.thesaurus.descendants(c.iri):
+            put(d, "narrower")
+    if related:
+        for c in list(out):
+            for r in ix.thesaurus.related.get(c, ()):
+                put(r, "related")
+                for d in ix.thesaurus.descendants(r):
+                    put(d, "related")
+    if broader:
+        for c in concepts:
+            for a in ix.thesaurus.ancestors(c.iri):
+                put(a, "broader")
+    return out
 
 
-@dataclass
-class SharedMember:
-    iso3: str
-    label: str
-    mechanisms: list[str]
+def overlap(ix: AnalysisIndex, concepts: list[Concept], *, country: str | None = None, as_of: date | None = None,
+            min_evidence: str = "engagement", include_related: bool = False, related_concepts: bool = False,
+            broader_concepts: bool = False) -> OverlapAnswer:
+    """Mechanisms (and their platforms) that work on the concepts, strongest evidence first."""
+    wanted = targets(ix, concepts, related=related_concepts, broader=broader_concepts)
+    floor = RANK[min_evidence]
+    country_i = country_iri(country) if country else None
+    hits: dict[str, dict[int, tuple[set[str], str]]] = defaultdict(dict)
+    for concept, match in wanted.items():
+        for i in ix.by_concept.get(concept, ()):
+            ev = ix.evidence[i]
+            unit = ix.units.get(ev.owner)
+            if unit is None or not (include_related or unit.subregional):
+                continue
+            if ev.delivered and RANK[ev.kind] > floor:
+                continue
+            matched, best = hits[ev.owner].get(i, (set(), match))
+            matched.add(concept)
+            hits[ev.owner][i] = (matched, match if MATCH_ORDER[match] < MATCH_ORDER[best] else best)
 
-    def to_dict(self) -> dict[str, object]:
-        return {"id": self.iso3, "label": self.label, "mechanisms": self.mechanisms}
+    delivered_rows: list[MechanismOnFocus] = []
+    planned_rows: list[MechanismOnFocus] = []
+    for owner, found in hits.items():
+        statuses: dict[int, str] = {}
+        if country_i:
+            for i in found:
+                known, unsure = ix.participation(ix.evidence[i].scope, as_of)
+                if country_i in known:
+                    scope = ix.units.get(ix.evidence[i].scope)
+                    covered = scope is not None and scope.type != "mechanism" and any(
+                        c.role == "coverage" for cs in ix.claims.get(scope.iri, {}).values() for c in cs)
+                    statuses[i] = "covered" if covered else known[country_i]
+                elif country_i in unsure:
+                    statuses[i] = "uncertain"
+            found = {i: v for i, v in found.items() if i in statuses}
+        for delivered, rows in ((True, delivered_rows), (False, planned_rows)):
+            part = {i: v for i, v in found.items() if ix.evidence[i].delivered == delivered}
+            if not part:
+                continue
+            evidence = sorted((evidence_model(ix, ix.evidence[i], m, match) for i, (m, match) in part.items()),
+                              key=evidence_sort_key)
+            known, unsure = ix.participation(owner, as_of)
+            status = None
+            if country_i:
+                order = ["member", "covered", "observer", "uncertain"]
+                status = min((statuses[i] for i in part), key=order.index)
+            platforms = {ix.evidence[i].via for i in part if ix.evidence[i].via}
+            rows.append(MechanismOnFocus(
+                mechanism=ix.units[owner].ref(), strongest=evidence[0].kind, evidence=evidence,
+                platforms=[ix.units[p].ref() for p in sorted(platforms) if p in ix.units],
+                members=[ix.country_ref(c) for c in sorted(k for k, r in known.items() if r == "member")],
+                uncertain_members=[ix.country_ref(c) for c in sorted(unsure)],
+                country_status=status))  # type: ignore[arg-type]
+
+    def rank(m: MechanismOnFocus) -> tuple[int, int, str]:
+        return (RANK[m.strongest], min(MATCH_ORDER[e.match] for e in m.evidence), m.mechanism.acronym or m.mechanism.id)
+
+    delivered_rows.sort(key=rank)
+    planned_rows.sort(key=rank)
+    ids = [m.mechanism.iri for m in delivered_rows]
+    shared: dict[str, list[str]] = defaultdict(list)
+    for m in delivered_rows:
+        for c in m.members:
+            shared[c.id].append(m.mechanism.id)
+    engagements = [engagement_model(ix, e) for e in ix.engagements
+                   if ix.owner(e.party) in ids and ix.owner(e.counterpart) in ids and ix.owner(e.party) != ix.owner(e.counterpart)]
+    answer = OverlapAnswer(
+        focus=[c.ref() for c in concepts], searched=len(wanted), country=country,
+        as_of=as_of.isoformat() if as_of else None, min_evidence=min_evidence,  # type: ignore[arg-type]
+        include_related=related_concepts, include_broader=broader_concepts,
+        mechanisms=delivered_rows, planned_or_proposed=planned_rows,
+        shared_members=[SharedMember(country=ix.country_ref(country_iri(c)), mechanisms=sorted(ms))
+                        for c, ms in sorted(shared.items()) if len(ms) >= 2],
+        engagements=engagements, summary="")
+    answer.summary = summarise(answer)
+    return answer
 
 
-@dataclass
-class Engagement:
-    iri: str
-    party: str
-    counterpart: str
-    types: str
-    status: str
-    stated_as: str
-    limitation: str | None
-    sources: list[Source]
-
-    def to_dict(self) -> dict[str, object]:
-        return {"id": local_id(self.iri), "iri": self.iri, "party": self.party, "counterpart": self.counterpart,
-                "types": self.types, "status": self.status, "stated_as": self.stated_as,
-                "limitation": self.limitation, "sources": [s.to_dict() for s in self.sources]}
-
-
-@dataclass
-class OverlapResult:
-    focus: list[Concept]
-    country: str | None
-    mechanisms: list[MechanismOnFocus]
-    shared_members: list[SharedMember]
-    engagements: list[Engagement]
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "focus": [c.to_dict() for c in self.focus], "country": self.country,
-            "mechanisms": [m.to_dict() for m in self.mechanisms],
-            "shared_members": [s.to_dict() for s in self.shared_members],
-            "engagements": [e.to_dict() for e in self.engagements],
-        }
+def summarise(a: OverlapAnswer) -> str:
+    """One paragraph an analyst can read aloud."""
+    what = names([c.label for c in a.focus])
+    where = f" with {a.country} taking part" if a.country else ""
+    when = f" as of {a.as_of}" if a.as_of else ""
+    if not a.mechanisms:
+        out = f"No mechanism is recorded as working on {what}{where}{when}."
+    else:
+        parts = []
+        for m in a.mechanisms:
+            via = f" via {names([p.acronym or p.label for p in m.platforms])}" if m.platforms else ""
+            parts.append(f"{m.mechanism.acronym or m.mechanism.label} ({KIND_LABELS[m.strongest]}{via})")
+        n = len(a.mechanisms)
+        out = f"{n} mechanism{'s' if n != 1 else ''} work{'s' if n == 1 else ''} on {what}{where}{when}: " \
+              + "; ".join(parts) + "."
+    if a.planned_or_proposed:
+        out += " Only planned or proposed, not delivered: " + "; ".join(
+            f"{m.mechanism.acronym or m.mechanism.label} ({KIND_LABELS[m.strongest]})" for m in a.planned_or_proposed) + "."
+    return out
 
 
-def engagements_among(store: SparqlStore, sources: SourceIndex, mechanism_ids: list[str]) -> list[Engagement]:
-    if len(mechanism_ids) < 2:
-        return []
-    rows = select(store, "engagements-among", {"mechanism": mechanism_ids})
-    return [
-        Engagement(iri=r["engagement"].value, party=local_id(r["party"].value),
-                   counterpart=local_id(r["counterpart"].value), types=r["types"].value,
-                   status=r["statusLabel"].value, stated_as=r["statedAs"].value,
-                   limitation=r["limitation"].value or None if "limitation" in r else None,
-                   sources=sources.many(r["sources"].value))
-        for r in rows
-    ]
-
-
-def overlap(store: SparqlStore, sources: SourceIndex, concepts: list[Concept], country: str | None = None,
-            include_related: bool = False, as_of: str | None = None) -> OverlapResult:
-    """Mechanisms working on the concepts or anything narrower, their members and shared members."""
-    params = {"focus": [c.iri for c in concepts], "country": country, "include_related": include_related}
-    by_id: dict[str, MechanismOnFocus] = {}
-    for r in select(store, "overlap-by-focus", params):
-        mid = local_id(r["mechanism"].value)
-        m = by_id.setdefault(mid, MechanismOnFocus(
-            id=mid, iri=r["mechanism"].value, acronym=r["acronym"].value if "acronym" in r else None,
-            label=r["label"].value))
-        m.work.append(WorkMatch(
-            focus=Concept(r["matched"].value, r["matchedLabel"].value, False),
-            stated_as=r["statedAs"].value.split(" | ") if "statedAs" in r else [],
-            modalities=[x for x in r["modalityLabels"].value.split(", ") if x] if "modalityLabels" in r else [],
-            through=r["throughName"].value if "throughName" in r else None,
-            sources=sources.many(r["sources"].value),
-        ))
-    mechanisms = sorted(by_id.values(), key=lambda m: m.acronym or m.id)
-    shared: list[SharedMember] = []
-    if mechanisms:
-        rows = select(store, "shared-members", {"mechanism": [m.iri for m in mechanisms], "as_of": as_of})
-        for r in rows:
-            ids = sorted(local_id(i) for i in r["mechanisms"].value.split())
-            for mid in ids:
-                by_id[mid].members.append(r["iso3"].value)
-            if len(ids) >= 2:
-                shared.append(SharedMember(r["iso3"].value, r["label"].value, ids))
-    for m in mechanisms:
-        m.members.sort()
-    return OverlapResult(
-        focus=concepts, country=country, mechanisms=mechanisms, shared_members=shared,
-        engagements=engagements_among(store, sources, [m.id for m in mechanisms]),
-    )
+__all__ = ["DELIVERED", "overlap", "summarise", "targets", "local_id"]

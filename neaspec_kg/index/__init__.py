@@ -1,0 +1,499 @@
+"""The analysis index: a compact, materialised picture of who works on what, with whom, where and since when.
+
+Built once per store from a handful of extraction queries (``queries/index-*.rq``), so it works over any SPARQL
+store, remote ones included, and read by every analysis (overlap, duplication, proposal checks). It holds:
+
+- the thesaurus as a walkable graph (:class:`Thesaurus`);
+- every mechanism and component (platform, plan) with the mechanism it belongs to;
+- memberships as each source states them, with dates as periods (:mod:`neaspec_kg.index.periods`), and each
+  platform's own country coverage;
+- every piece of evidence that a mechanism works on a concept, classified into an *evidence kind*;
+- per mechanism and concept, the strongest evidence kind and the union of modalities (the *profile*), and the
+  same as a dense numpy matrix so that candidate pairs are found with one vectorised pass;
+- engagements, the note's own judgements and the proposals.
+
+Explanations use the same index; nothing here runs SPARQL after construction.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from neaspec_kg.index.sources import SourceIndex
+from neaspec_kg.graph import select
+from neaspec_kg.index.periods import DateError, Period
+from neaspec_kg.index.thesaurus import Concept, Thesaurus
+from neaspec_kg.models import CountryRef, SourceRef, UnitRef
+from neaspec_kg.namespaces import ID, local_id
+from neaspec_kg.store import Rows, SparqlStore
+
+__all__ = ["EVIDENCE_KINDS", "AnalysisIndex", "Claim", "Concept", "EvidenceItem", "Thesaurus", "Unit"]
+
+#: evidence kinds, strongest first. The first six are delivered work; planned work and proposals never are.
+EVIDENCE_KINDS: tuple[str, ...] = ("stated-focus", "programme", "platform", "delivered-activity",
+                                   "partial-activity", "engagement", "planned", "proposal")
+KIND_LABELS = {
+    "stated-focus": "stated focus area",
+    "programme": "programme area of its strategic plan",
+    "platform": "focus of one of its platforms or plans",
+    "delivered-activity": "planned activity implemented fully or substantially",
+    "partial-activity": "planned activity implemented partially or minimally",
+    "engagement": "focus of an engagement with another mechanism",
+    "planned": "planned or potential work, not delivered",
+    "proposal": "proposed for a future plan, not adopted",
+}
+DELIVERED = frozenset(EVIDENCE_KINDS[:6])
+RANK = {k: i for i, k in enumerate(EVIDENCE_KINDS)}
+
+_LEVEL_KIND = {"fully": "delivered-activity", "substantially": "delivered-activity",
+               "partially": "partial-activity", "minimally": "partial-activity"}
+_NO_SOURCE = type("NoSource", (), {"kind": ""})()
+_STATUS_KIND = {"realised": "engagement", "ongoing": "engagement", "explored": "planned", "suggested": "proposal"}
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    iri: str
+    type: str  # mechanism | platform | plan
+    label: str
+    acronym: str | None
+    owner: str  # the mechanism it belongs to (itself for a mechanism)
+    subregional: bool
+    wider: str | None
+    established: Period | None
+
+    @property
+    def id(self) -> str:
+        return local_id(self.iri)
+
+    @property
+    def name(self) -> str:
+        return self.acronym or self.label
+
+    def ref(self) -> UnitRef:
+        return UnitRef(id=self.id, iri=self.iri, label=self.label, acronym=self.acronym,
+                       type=self.type,  # type: ignore[arg-type]
+                       part_of=None if self.owner == self.iri else local_id(self.owner), subregional=self.subregional)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One source's statement that a country takes part in a unit (or a platform's coverage)."""
+
+    country: str
+    role: str  # member | observer | coverage
+    since: Period | None
+    until: Period | None
+    founding: bool
+    source: str
+    source_date: date | None
+
+
+@dataclass
+class EvidenceItem:
+    item: str
+    form: str
+    owner: str
+    kind: str
+    via: str | None
+    scope: str = ""  # the unit whose countries this work covers: its platform, its area's platform, or the owner
+    concepts: set[str] = field(default_factory=set)
+    modalities: set[str] = field(default_factory=set)
+    level: str | None = None
+    status: str | None = None
+    text: str | None = None
+    note: str | None = None
+    sources: set[str] = field(default_factory=set)
+
+    @property
+    def delivered(self) -> bool:
+        return self.kind in DELIVERED
+
+
+@dataclass
+class Engagement:
+    iri: str
+    party: str
+    counterpart: str
+    via: str | None
+    types: dict[str, str]
+    status: str
+    status_label: str
+    focus: set[str]
+    text: str
+    limitation: str | None
+    sources: set[str]
+
+    @property
+    def delivered(self) -> bool:
+        return self.status in ("realised", "ongoing")
+
+
+@dataclass
+class Judgement:
+    iri: str
+    judged: set[str]
+    verdict: str
+    verdict_label: str
+    focus: set[str]
+    text: str
+    sources: set[str]
+
+
+@dataclass
+class Proposal:
+    iri: str
+    order: int
+    heading: str
+    text: str
+    plan: str
+    focus: set[str]
+    modalities: set[str]
+    mentions: set[str]
+    sources: set[str]
+
+
+@dataclass
+class ConceptWork:
+    """What a mechanism does on one concept: strongest evidence, modalities, the evidence items."""
+
+    rank: int
+    modalities: set[str]
+    items: list[int]
+
+
+def _plain(rows: Rows) -> list[dict[str, str]]:
+    return [{k: v.value for k, v in r.items()} for r in rows]
+
+
+def _period(text: str | None) -> Period | None:
+    if not text:
+        return None
+    try:
+        return Period.parse(text)
+    except DateError:
+        return None
+
+
+class AnalysisIndex:
+    """Everything the analyses read, extracted once from a store (see the module docstring)."""
+
+    def __init__(self, store: SparqlStore, sources: SourceIndex | None = None) -> None:
+        self.sources = sources or SourceIndex(store)
+        self.thesaurus = Thesaurus.from_rows(_plain(select(store, "index-concepts")))
+        self.units: dict[str, Unit] = {}
+        self.country_labels: dict[str, str] = {}
+        self.claims: dict[str, dict[str, list[Claim]]] = defaultdict(lambda: defaultdict(list))
+        self.evidence: list[EvidenceItem] = []
+        self.by_owner: dict[str, list[int]] = defaultdict(list)
+        self.by_concept: dict[str, list[int]] = defaultdict(list)
+        self.profile: dict[str, dict[str, ConceptWork]] = defaultdict(dict)
+        self.engagements: list[Engagement] = []
+        self.judgements: list[Judgement] = []
+        self.proposals: list[Proposal] = []
+        self.modality_labels: dict[str, str] = {}
+        self._load_units(_plain(select(store, "index-units")))
+        self._load_claims(_plain(select(store, "index-memberships")))
+        self._load_evidence(_plain(select(store, "index-evidence")), _plain(select(store, "index-modalities")))
+        self._load_engagements(_plain(select(store, "index-engagements")))
+        self._load_judgements(_plain(select(store, "index-judgements")))
+        self._load_proposals(_plain(select(store, "index-proposals")))
+        self._build_matrices()
+
+    # ------------------------------------------------------------------ loading
+    def _load_units(self, rows: Iterable[dict[str, str]]) -> None:
+        for r in rows:
+            iri = r["unit"]
+            est = _period(r.get("established"))
+            old = self.units.get(iri)
+            if old and old.established and est and old.established.start <= est.start:
+                est = old.established
+            self.units[iri] = Unit(iri, r["type"], r["label"], r.get("acronym"), r["owner"],
+                                   r.get("subregional") == "true", r.get("wider") or (old.wider if old else None),
+                                   est)
+
+    def _load_claims(self, rows: Iterable[dict[str, str]]) -> None:
+        for r in rows:
+            self.country_labels[r["country"]] = r["countryLabel"]
+            sd = _period(r.get("sourceDate"))
+            self.claims[r["unit"]][r["country"]].append(Claim(
+                r["country"], r["role"], _period(r.get("since")), _period(r.get("until")),
+                r.get("founding") == "true", r["source"], sd.start if sd else None))
+        # a day given by one source refines a year given by another for the same start (Russia in DLDD-NEAN:
+        # "2020" in the news, 13 July 2020 in UNCCD's announcement), so the year is not read as "maybe earlier"
+        for by_country in self.claims.values():
+            for country, cs in by_country.items():
+                days = [c.since for c in cs if c.since and not c.since.is_year]
+                refined = []
+                for c in cs:
+                    if c.since and c.since.is_year:
+                        inside = sorted(d for d in days if c.since.contains(d.start))
+                        if inside:
+                            c = Claim(c.country, c.role, inside[0], c.until, c.founding, c.source, c.source_date)
+                    refined.append(c)
+                by_country[country] = refined
+
+    def _load_evidence(self, rows: Iterable[dict[str, str]], modality_rows: Iterable[dict[str, str]]) -> None:
+        modalities: dict[str, set[str]] = defaultdict(set)
+        for r in modality_rows:
+            if r.get("item"):
+                modalities[r["item"]].add(local_id(r["modality"]))
+            else:
+                self.modality_labels[local_id(r["modality"])] = r["label"]
+        items: dict[tuple[str, str, str, str | None], EvidenceItem] = {}
+
+        def add(r: dict[str, str], kind: str, via: str | None) -> None:
+            key = (r["item"], r["owner"], kind, via)
+            ev = items.get(key)
+            if ev is None:
+                ev = items[key] = EvidenceItem(
+                    item=r["item"], form=r["form"], owner=r["owner"], kind=kind, via=via,
+                    modalities=set(modalities.get(r["item"], ())),
+                    level=local_id(r["level"]) if r.get("level") else None,
+                    status=local_id(r["status"]) if r.get("status") else None,
+                    text=r.get("text") or None, note=r.get("note") or None,
+                    scope=via or r.get("areaVia") or r["owner"])
+            ev.concepts.add(r["concept"])
+            ev.sources.add(r["source"])
+
+        for r in rows:
+            form = r["form"]
+            if r["owner"] not in self.units:
+                continue
+            if form == "work-area":
+                add(r, "stated-focus", r.get("via"))
+            elif form == "programme-area":
+                add(r, "programme", r.get("via"))
+            elif form == "component":
+                add(r, "platform", r.get("via"))
+            elif form == "component-target":
+                add(r, "planned", r.get("plannedVia"))
+            elif form == "activity":
+                add(r, _LEVEL_KIND.get(local_id(r.get("level") or ""), "partial-activity"), r.get("via"))
+                if r.get("plannedVia"):
+                    add(r, "planned", r["plannedVia"])
+            elif form == "engagement":
+                kind = _STATUS_KIND.get(local_id(r.get("status") or ""))
+                if kind:
+                    add(r, kind, r.get("via"))
+            elif form == "proposal":
+                add(r, "proposal", r.get("plannedVia"))
+        self._settle_work_areas(items)
+        self._settle_scopes(items)
+        for ev in sorted(items.values(), key=lambda e: (RANK[e.kind], e.item, e.owner)):
+            i = len(self.evidence)
+            self.evidence.append(ev)
+            self.by_owner[ev.owner].append(i)
+            for c in ev.concepts:
+                self.by_concept[c].append(i)
+                if ev.delivered:
+                    work = self.profile[ev.owner].get(c)
+                    if work is None:
+                        self.profile[ev.owner][c] = ConceptWork(RANK[ev.kind], set(ev.modalities), [i])
+                    else:
+                        work.rank = min(work.rank, RANK[ev.kind])
+                        work.modalities |= ev.modalities
+                        work.items.append(i)
+
+    def _settle_work_areas(self, items: dict[tuple[str, str, str, str | None], EvidenceItem]) -> None:
+        """A work area is the mechanism's *stated* focus when Table 2's focus column or a web page of the
+        mechanism says so; a work area that only another part of the note describes (Section III, paragraph 6)
+        is the work of its platform (or a programme statement when it names none)."""
+        for key, ev in list(items.items()):
+            if ev.kind != "stated-focus":
+                continue
+            declared = any(s.endswith("-table-2") or self.sources.by_iri.get(s, _NO_SOURCE).kind == "WebSource"
+                           for s in ev.sources)
+            if not declared:
+                ev.kind = "platform" if ev.via else "programme"
+                del items[key]
+                items[(key[0], key[1], ev.kind, key[3])] = ev
+
+    def _settle_scopes(self, items: dict[tuple[str, str, str, str | None], EvidenceItem]) -> None:
+        """Work with no platform of its own, on a concept whose programme area runs through a platform with its
+        own coverage, covers that platform's countries (NEASPEC's marine protected area work is NEAMPAN's)."""
+        covered = {u for u, cs in self.claims.items() if any(c.role == "coverage" for x in cs.values() for c in x)}
+        area: dict[tuple[str, str], str] = {}
+        for ev in items.values():
+            if ev.form == "programme-area" and ev.via in covered:
+                for c in ev.concepts:
+                    area[(ev.owner, c)] = ev.via
+        for ev in items.values():
+            if ev.scope == ev.owner and ev.concepts:
+                scopes = {area.get((ev.owner, c)) for c in ev.concepts}
+                if len(scopes) == 1 and None not in scopes:
+                    ev.scope = scopes.pop()  # type: ignore[assignment]
+
+    def _load_engagements(self, rows: Iterable[dict[str, str]]) -> None:
+        by_iri: dict[str, Engagement] = {}
+        for r in rows:
+            e = by_iri.get(r["engagement"])
+            if e is None:
+                e = by_iri[r["engagement"]] = Engagement(
+                    r["engagement"], r["party"], r["counterpart"], r.get("via"), {}, local_id(r["status"]),
+                    r["statusLabel"], set(), r["text"], r.get("limitation"), set())
+            e.types[local_id(r["type"])] = r["typeLabel"]
+            if r.get("focus"):
+                e.focus.add(r["focus"])
+            e.sources.add(r["source"])
+        self.engagements = sorted(by_iri.values(), key=lambda e: e.iri)
+
+    def _load_judgements(self, rows: Iterable[dict[str, str]]) -> None:
+        by_iri: dict[str, Judgement] = {}
+        for r in rows:
+            j = by_iri.get(r["judgement"])
+            if j is None:
+                j = by_iri[r["judgement"]] = Judgement(r["judgement"], set(), local_id(r["verdict"]),
+                                                       r["verdictLabel"], set(), r["text"], set())
+            j.judged.add(r["judged"])
+            if r.get("focus"):
+                j.focus.add(r["focus"])
+            j.sources.add(r["source"])
+        self.judgements = sorted(by_iri.values(), key=lambda j: j.iri)
+
+    def _load_proposals(self, rows: Iterable[dict[str, str]]) -> None:
+        by_iri: dict[str, Proposal] = {}
+        for r in rows:
+            p = by_iri.get(r["proposal"])
+            if p is None:
+                p = by_iri[r["proposal"]] = Proposal(r["proposal"], int(r["order"]), r["heading"], r["text"],
+                                                     r["plan"], set(), set(), set(), set())
+            for key, target in (("focus", p.focus), ("species", p.focus), ("mentions", p.mentions)):
+                if r.get(key):
+                    target.add(r[key])
+            if r.get("modality"):
+                p.modalities.add(local_id(r["modality"]))
+            p.sources.add(r["source"])
+        self.proposals = sorted(by_iri.values(), key=lambda p: p.order)
+
+    def _build_matrices(self) -> None:
+        """Dense mechanism x concept matrix of delivered work, ancestors included (without thematic areas):
+        one boolean product finds every mechanism whose focus meets another's, at any size."""
+        self.mechanisms = sorted(u for u, unit in self.units.items() if unit.type == "mechanism")
+        self.mech_row = {m: i for i, m in enumerate(self.mechanisms)}
+        self.concept_ids = sorted(self.thesaurus.concepts)
+        self.concept_col = {c: i for i, c in enumerate(self.concept_ids)}
+        work = np.zeros((len(self.mechanisms), len(self.concept_ids)), dtype=bool)
+        for owner, concepts in self.profile.items():
+            row = self.mech_row.get(owner)
+            if row is None:
+                continue
+            for c in concepts:
+                for x in (c, *self.thesaurus.ancestors(c)):
+                    col = self.concept_col.get(x)
+                    if col is not None and not self.thesaurus.concepts[x].is_theme:
+                        work[row, col] = True
+        self.work_matrix = work
+
+    # ------------------------------------------------------------------ lookups
+    def unit(self, iri_or_id: str) -> Unit | None:
+        """A unit by IRI or short id (mechanisms first: 'neaspec', then platforms and plans)."""
+        if iri_or_id in self.units:
+            return self.units[iri_or_id]
+        for prefix in ("mechanism/", "platform/", "plan/"):
+            u = self.units.get(ID + prefix + iri_or_id.lower())
+            if u:
+                return u
+        return None
+
+    def owner(self, iri: str) -> str:
+        u = self.units.get(iri)
+        return u.owner if u else iri
+
+    def source_refs(self, iris: Iterable[str]) -> list[SourceRef]:
+        return [SourceRef(iri=s.iri, label=s.label, kind=s.kind, locator=s.locator, url=s.url,
+                          secondary=s.secondary) for s in self.sources.many(list(iris))]
+
+    def country_ref(self, iri: str) -> CountryRef:
+        return CountryRef(id=local_id(iri), label=self.country_labels.get(iri, local_id(iri)))
+
+    # ------------------------------------------------------------------ who takes part, when
+    def participation(self, unit: str, as_of: date | None) -> tuple[dict[str, str], set[str]]:
+        """Countries taking part in ``unit`` as of a day (or today): {country: role} for those known to take
+        part, and the set of countries whose participation cannot be shown to hold on that day.
+
+        A platform with its own coverage (NEAMPAN: all NEASPEC members but Mongolia) uses that coverage; other
+        components use their mechanism's membership. A year-only start that contains the day is uncertain; a
+        membership with no start date counts from the date of a source that states it (Table 2 is dated
+        10 July 2020) or, for a founding member, from the mechanism's establishment.
+        """
+        claims = self.claims.get(unit)
+        if not claims or not any(c.role == "coverage" for cs in claims.values() for c in cs):
+            u = self.units.get(unit)
+            if u and u.owner != unit:
+                return self.participation(u.owner, as_of)
+            if not claims:
+                return {}, set()
+        known: dict[str, str] = {}
+        uncertain: set[str] = set()
+        established = self.units[unit].established if unit in self.units else None
+        for country, cs in claims.items():
+            best: str | None = None
+            unsure = False
+            for c in cs:
+                status = self._claim_status(c, as_of, established)
+                if status == "yes":
+                    role = "member" if c.role in ("member", "coverage") else c.role
+                    if best is None or (best == "observer" and role == "member"):
+                        best = role
+                elif status == "uncertain":
+                    unsure = True
+            if best:
+                known[country] = best
+            elif unsure:
+                uncertain.add(country)
+        return known, uncertain
+
+    @staticmethod
+    def _claim_status(c: Claim, as_of: date | None, established: Period | None) -> str:
+        if as_of is None:
+            if c.until and c.until.end < date.today():
+                return "no"
+            return "yes"
+        if c.until:
+            rel = c.until.relation_to(as_of)
+            if rel == "before" and c.until.end < as_of:
+                return "no"
+            if rel == "uncertain":
+                return "uncertain"
+        start = c.since or (established if c.founding else None)
+        if start is not None:
+            return {"before": "yes", "after": "no", "uncertain": "uncertain"}[start.relation_to(as_of)]
+        if c.source_date and c.source_date <= as_of:
+            return "yes"
+        return "uncertain"
+
+    def members(self, unit: str, as_of: date | None) -> set[str]:
+        """Countries known to take part as members (not observers) on the day."""
+        known, _ = self.participation(unit, as_of)
+        return {c for c, role in known.items() if role == "member"}
+
+    # ------------------------------------------------------------------ evidence
+    def items_of(self, owner: str, kinds: Iterable[str] | None = None) -> list[EvidenceItem]:
+        allowed = set(kinds) if kinds is not None else None
+        return [self.evidence[i] for i in self.by_owner.get(owner, ())
+                if allowed is None or self.evidence[i].kind in allowed]
+
+    def candidates(self, mechanism: str) -> list[str]:
+        """Mechanisms whose delivered work meets this one's on some focus (not only a thematic area):
+        one vectorised pass over the mechanism x concept matrix."""
+        row = self.mech_row.get(mechanism)
+        if row is None:
+            return []
+        mine = self.work_matrix[row]
+        if not mine.any():
+            return []
+        # concepts this mechanism works on, plus everything under them (a narrower focus meets a broader one)
+        cols = set(np.flatnonzero(mine).tolist())
+        for c in list(cols):
+            for d in self.thesaurus.descendants(self.concept_ids[c]):
+                if d in self.concept_col:
+                    cols.add(self.concept_col[d])
+        mask = np.zeros(len(self.concept_ids), dtype=bool)
+        mask[list(cols)] = True
+        hits = np.flatnonzero((self.work_matrix & mask).any(axis=1))
+        return [self.mechanisms[i] for i in hits if i != row]
