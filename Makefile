@@ -37,7 +37,7 @@ test: install system-deps
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check neaspec_kg tests bench tools
+	$(BIN)/ruff check neaspec_kg api tests bench
 
 bench: install
 	$(BIN)/python bench/store_choice.py

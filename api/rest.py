@@ -14,9 +14,8 @@ from threading import Lock
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from starlette.responses import Response
-
 from pydantic import BaseModel
+from starlette.responses import Response
 
 from api.models import (
     CountryDetail,
@@ -31,6 +30,10 @@ from api.problems import ProblemError
 from neaspec_kg import catalogue, formatting
 from neaspec_kg.analysis import EVIDENCE_KINDS, Analyst, DateError, UnknownFocusError, UnknownUnitError
 from neaspec_kg.analysis.check import UnknownModalityError
+from neaspec_kg.analysis.profiles import NotFoundError, Profiles
+from neaspec_kg.catalogue import ParameterError
+from neaspec_kg.export import FORMATS, TABLES, export, export_table
+from neaspec_kg.graph import run
 from neaspec_kg.models import (
     CheckAnswer,
     CountryAnswer,
@@ -40,10 +43,6 @@ from neaspec_kg.models import (
     ProposalsAnswer,
     ProposedWork,
 )
-from neaspec_kg.analysis.profiles import NotFoundError, Profiles
-from neaspec_kg.catalogue import ParameterError
-from neaspec_kg.export import FORMATS, TABLES, export, export_table
-from neaspec_kg.graph import run
 from neaspec_kg.store import QueryError, SparqlStore
 
 JSON = "application/json"

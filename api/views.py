@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from api.rest import RestService, service
 from neaspec_kg import __version__, viz
-from neaspec_kg.analysis import UnknownFocusError
+from neaspec_kg.analysis import DateError, UnknownFocusError, parse_as_of
 from neaspec_kg.graph import select
 from neaspec_kg.namespaces import local_id
 
@@ -292,19 +292,24 @@ def views_router() -> APIRouter:
         if country and not re.fullmatch(r"[A-Za-z]{3}", country):
             return _not_found(s, country, lang, "A country is given by its ISO 3166-1 alpha-3 code, e.g. KOR.",
                               focus=[], mechanisms=[])
-        if as_of and not re.fullmatch(r"\d{4}(-\d{2}-\d{2})?", as_of):
-            return _not_found(s, as_of, lang, "A date is YYYY or YYYY-MM-DD.", focus=[], mechanisms=[])
+        try:
+            parse_as_of(as_of)
+        except DateError as exc:
+            return _not_found(s, as_of or "", lang, f"A date is a real day, YYYY-MM-DD ({exc}).", focus=[],
+                              mechanisms=[])
         code = country.upper() if country else None
         if code and code not in {str(c["id"]) for c in s.profiles.countries()}:
             return _not_found(s, code, lang, "No country in the graph has this ISO 3166-1 alpha-3 code.",
                               focus=[], mechanisms=[])
+        # a mechanism's id, acronym or name goes to its page, before a phrase is searched for focus labels
+        # inside it ("Acid Deposition Monitoring Network" contains "acid deposition")
+        mechanism = viz.find_mechanism(s.profiles, text)
+        if mechanism:
+            return RedirectResponse(f"/graph/mechanism/{mechanism}" + ("" if lang == "en" else f"?lang={lang}"),
+                                    status_code=303)
         try:
             concepts = s.analyst.focus.resolve(text)
         except UnknownFocusError as exc:
-            mechanism = viz.find_mechanism(s.profiles, text)
-            if mechanism:
-                return RedirectResponse(f"/graph/mechanism/{mechanism}" + ("" if lang == "en" else f"?lang={lang}"),
-                                        status_code=303)
             return _not_found(s, text, lang, "No focus area and no mechanism has this name or label.",
                               focus=[{"id": x.concept.id, "label": x.label, "concept": x.concept.label}
                                      for x in exc.suggestions])

@@ -12,8 +12,8 @@ import networkx as nx
 from networkx.algorithms import bipartite
 from networkx.algorithms.community import greedy_modularity_communities
 
-from neaspec_kg.models import PairAnswer
 from neaspec_kg.graph import select
+from neaspec_kg.models import PairAnswer
 from neaspec_kg.namespaces import local_id
 from neaspec_kg.store import SparqlStore
 

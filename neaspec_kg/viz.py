@@ -45,11 +45,11 @@ from pyvis.network import Network
 
 from neaspec_kg import __version__, network
 from neaspec_kg.analysis import LEVEL_LABELS, Analyst
-from neaspec_kg.models import PairAnswer
 from neaspec_kg.analysis.focus import normalise
 from neaspec_kg.analysis.profiles import Profiles
 from neaspec_kg.errors import NeaspecKgError
 from neaspec_kg.graph import select
+from neaspec_kg.models import PairAnswer
 from neaspec_kg.namespaces import ID, ONTOLOGY_IRI, local_id
 from neaspec_kg.namespaces import country as country_iri
 
@@ -397,6 +397,10 @@ class _Builder:
         self.card(iri, "Country", facts, name=self.name(iri, str(p["label"])))
 
     def focus_card(self, iri: str, worked_on: list[dict[str, Any]]) -> None:
+        if not iri.startswith(ID + "focus/"):  # a target species: its name and who works on it
+            label = str(self.g.nodes[iri].get("label", local_id(iri)))
+            self.card(iri, "Species", [{"name": "Worked on by", "items": worked_on}], name=label)
+            return
         p = self.profiles.focus_area(local_id(iri))
         it = self.item
         facts = [

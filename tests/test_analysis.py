@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from neaspec_kg.analysis import LEVELS, Analyst, UnknownFocusError, normalise
 from neaspec_kg.analysis.duplication import compare
-from neaspec_kg.index import AnalysisIndex
 from neaspec_kg.build import ValidatedGraph, _entail, _parse, build
 from neaspec_kg.cli import main
 from neaspec_kg.config import PROJECT_ROOT, Paths
 from neaspec_kg.graph import select
+from neaspec_kg.index import AnalysisIndex
 from neaspec_kg.namespaces import ONTOLOGY_GRAPH
 from neaspec_kg.store import OxigraphStore
 

@@ -17,6 +17,7 @@ from api.app import create_app
 from api.settings import Settings
 from neaspec_kg import catalogue
 from neaspec_kg.build import ValidatedGraph
+from neaspec_kg.models import CheckAnswer, DuplicationAnswer, OverlapAnswer, PairAnswer, ProposalsAnswer
 from tests.live_server import live_server
 
 PROBLEM = "application/problem+json"
@@ -89,13 +90,16 @@ def test_focus_tree_and_detail(client: httpx.Client) -> None:
 
 def test_overlap_on_air_quality(client: httpx.Client) -> None:
     r = client.get("/overlap", params={"focus": "air quality"})
-    body = models.OverlapResponse.model_validate(r.json())
-    assert {m.id for m in body.mechanisms} == {"neaspec", "temm", "eanet", "ltp"}
-    assert next(m for m in body.mechanisms if m.id == "neaspec").platforms == ["NEACAP"]
-    assert {"CHN", "JPN", "KOR"} <= {s.id for s in body.shared_members}
-    assert all(w.sources for m in body.mechanisms for w in m.work)
-    korea = client.get("/overlap", params={"focus": "air quality", "country": "MNG"}).json()
-    assert {m["id"] for m in korea["mechanisms"]} == {"neaspec", "eanet"}
+    body = OverlapAnswer.model_validate(r.json())
+    assert {m.mechanism.id for m in body.mechanisms} == {"neaspec", "temm", "eanet", "ltp"}
+    assert "neacap" in {p.id for p in next(m for m in body.mechanisms if m.mechanism.id == "neaspec").platforms}
+    assert {"CHN", "JPN", "KOR"} <= {s.country.id for s in body.shared_members}
+    assert all(ev.sources for m in body.mechanisms for ev in m.evidence)
+    assert all(not ev.delivered for m in body.planned_or_proposed for ev in m.evidence)
+    mongolia = client.get("/overlap", params={"focus": "air quality", "country": "MNG"}).json()
+    assert {m["mechanism"]["id"] for m in mongolia["mechanisms"]} == {"neaspec", "eanet"}
+    table_2 = client.get("/overlap", params={"focus": "low carbon city", "min_evidence": "stated-focus"}).json()
+    assert {m["mechanism"]["id"] for m in table_2["mechanisms"]} == {"neaspec"}
 
 
 @pytest.mark.parametrize("focus", ["air qualty", 'air" } UNION { ?s ?p ?o } #', "{}{}{}" * 50])
@@ -109,7 +113,9 @@ def test_overlap_unknown_or_hostile_focus_is_404_with_suggestions(client: httpx.
 
 
 @pytest.mark.parametrize("query", ["", "?country=KOR", "?focus=air&country=K0R", "?focus=air&as_of=yesterday",
-                                   "?focus=" + "x" * 600])
+                                   "?focus=" + "x" * 600, "?focus=air&as_of=2020-13-45",
+                                   "?focus=air&as_of=%D9%A2%D9%A0%D9%A2%D9%A0-07-10",
+                                   "?focus=air&min_evidence=proposal"])
 def test_bad_overlap_parameters_are_4xx_problems(client: httpx.Client, query: str) -> None:
     r = client.get("/overlap" + query)
     assert 400 <= r.status_code < 500 and r.headers["content-type"] == PROBLEM
@@ -117,17 +123,32 @@ def test_bad_overlap_parameters_are_4xx_problems(client: httpx.Client, query: st
 
 
 def test_duplication(client: httpx.Client) -> None:
-    body = models.DuplicationResponse.model_validate(client.get("/duplication").json())
-    assert body.count == 28
-    assert [p.score for p in body.pairs] == sorted((p.score for p in body.pairs), reverse=True)
+    body = DuplicationAnswer.model_validate(client.get("/duplication").json())
+    assert body.count == min(10, body.total)
     top = body.pairs[0]
-    assert set(top.mechanisms) == {"eanet", "ltp"} and top.level == "likely duplication"
-    assert all(s.label in top.explanation for s in top.shared_members)
+    assert {top.a.id, top.b.id} == {"neaspec", "dldd-nean"} and top.level == "flagged" and top.judgements
+    assert all(c.label in top.explanation for c in top.shared_countries)
     air = client.get("/duplication", params={"theme": "air quality", "min_score": 0.1}).json()
-    assert all(p["score"] >= 0.1 for p in air["pairs"]) and air["count"] >= 1
+    assert all(p["score"] >= 0.1 or p["level"] == "flagged" for p in air["pairs"]) and air["count"] >= 1
     assert client.get("/duplication", params={"min_score": 2}).status_code == 422
+    assert client.get("/duplication", params={"min_score": "NaN"}).status_code == 422
     assert client.get("/duplication", params={"theme": "nonsense theme"}).status_code == 404
     assert client.get("/duplication", params={"limit": 2}).json()["count"] == 2
+    unknown = client.get("/duplication", params={"mechanism": "eanat"})
+    assert unknown.status_code == 404 and "eanet" in str(unknown.json()["suggestions"])
+
+
+def test_pair_check_and_proposals(client: httpx.Client) -> None:
+    pair = PairAnswer.model_validate(client.get("/duplication/pairs/neampan/nowpap").json())
+    assert (pair.level, pair.judged_by) == ("complementary", "note")
+    body = {"focus": "sand and dust storms", "modalities": ["capacity building"], "countries": ["MNG", "CHN"],
+            "proposer": "neaspec"}
+    check = CheckAnswer.model_validate(client.post("/duplication/check", json=body).json())
+    assert check.matches[0].unit.id == "dldd-nean" and check.verdict
+    bad = client.post("/duplication/check", json={**body, "modalities": ["juggling"]})
+    assert bad.status_code == 400 and bad.headers["content-type"] == PROBLEM and "research" in bad.text
+    proposals = ProposalsAnswer.model_validate(client.get("/proposals").json())
+    assert proposals.count == 31 and [p.order for p in proposals.proposals] == list(range(1, 32))
 
 
 def test_query_catalogue_and_every_example_runs(client: httpx.Client) -> None:
@@ -163,7 +184,8 @@ def test_export_downloads(client: httpx.Client, validated: ValidatedGraph) -> No
     assert len({q[:3] for q in ds.quads()}) == len({(q.subject, q.predicate, q.object) for q in validated.quads})
     assert client.get("/export", params={"format": "rdf/xml"}).status_code == 422
     table = client.get("/export", params={"format": "duplication.csv"})
-    assert table.headers["content-type"].startswith("text/csv") and len(table.text.splitlines()) == 29
+    assert table.headers["content-type"].startswith("text/csv")
+    assert len(table.text.splitlines()) == 1 + client.get("/duplication").json()["total"]
     assert client.get("/export", params={"format": "graphml"}).text.startswith("<?xml")
 
 
@@ -197,7 +219,7 @@ def test_rest_stays_responsive_while_sparql_is_busy(client: httpx.Client, base: 
     t.start()
     time.sleep(0.3)
     t0 = time.perf_counter()
-    r = client.get("/mechanisms/yslme", params={"as_of": "2019"})  # not memoised: computed now
+    r = client.get("/mechanisms/yslme", params={"as_of": "2019-01-01"})  # not memoised: computed now
     elapsed = time.perf_counter() - t0
     t.join(timeout=30)
     assert r.status_code == 200

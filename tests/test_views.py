@@ -139,23 +139,23 @@ def expected_whole(store: SparqlStore) -> Expected:
 
 
 def expected_overlap(analyst: Analyst, focus: str) -> tuple[Expected, set[str]]:
-    """Mechanisms on the focus, the focus areas they matched, their members, engagements among them;
-    and the IRIs of the members shared by two or more of them."""
+    """Mechanisms on the focus (delivered, planned or proposed), the concepts each piece of evidence matched,
+    their members, engagements among them; and the IRIs of the members shared by two or more of them."""
     res = analyst.overlap(focus)
     g = nx.Graph()
-    ids = {m.id: m.iri for m in res.mechanisms}
-    for m in res.mechanisms:
-        g.add_node(m.iri)
-        g.add_edges_from((m.iri, f.iri) for f in m.matched_focus_areas)
-        g.add_edges_from((m.iri, country_iri(c)) for c in m.members)
+    every = [*res.mechanisms, *res.planned_or_proposed]
+    ids = {m.mechanism.id: m.mechanism.iri for m in every}
+    for m in every:
+        g.add_node(m.mechanism.iri)
+        g.add_edges_from((m.mechanism.iri, f.iri) for ev in m.evidence for f in ev.focus)
+        g.add_edges_from((m.mechanism.iri, country_iri(c.id)) for c in m.members)
     g.add_edges_from((ids[e.party], ids[e.counterpart]) for e in res.engagements
                      if e.party in ids and e.counterpart in ids and e.party != e.counterpart)
-    return _sets(g), {country_iri(s.iso3) for s in res.shared_members}
+    return _sets(g), {country_iri(s.country.id) for s in res.shared_members}
 
 
 def expected_duplication(analyst: Analyst) -> Expected:
-    g = network.overlap_graph(analyst.duplication())
-    return _sets(nx.relabel_nodes(g, {n: n if n.startswith(ID) else ID + "mechanism/" + n for n in g.nodes}))
+    return _sets(network.overlap_graph(analyst.duplication(limit=None).pairs))
 
 
 def expected_mechanism(store: SparqlStore, mid: str) -> Expected:
@@ -291,8 +291,7 @@ def test_duplication_edges_widen_with_the_score_and_explain_it(browser: Browser,
                                                                analyst: Analyst) -> None:
     on_graph_page(browser, base_url + "/graph/duplication", "duplication")
     assert_same(page_graph(browser), expected_duplication(analyst), "duplication")
-    pairs = {frozenset(i if i.startswith(ID) else ID + "mechanism/" + i for i in (p.a, p.b)): p
-             for p in analyst.duplication()}
+    pairs = {frozenset((p.a.iri, p.b.iri)): p for p in analyst.duplication(limit=None).pairs}
     edges = browser.js("return edges.get().map(e => [e.id, e.from, e.to, e.width, e.title])")
     ranked = sorted(edges, key=lambda e: pairs[frozenset(e[1:3])].score)
     widths = [e[3] for e in ranked]
@@ -373,7 +372,7 @@ def test_standalone_file_opens_offline(browser: Browser, analyst: Analyst, profi
     assert [u for u in browser.requests() if not u.startswith(("file:", "data:"))] == []
     assert_same(page_graph(browser), expected_overlap(analyst, FOCUS)[0], "standalone")
     assert browser.paint().painted > 200
-    mechanism = next(iter(analyst.overlap(FOCUS).mechanisms))
+    mechanism = next(iter(analyst.overlap(FOCUS).mechanisms)).mechanism
     assert browser.js("return nkShowNode(arguments[0])", mechanism.iri)
     panel = browser.js("return document.getElementById('nk-panel').innerText")
     assert mechanism.acronym in panel and "https://w3id.org/neaspec-kg/id/" in browser.js(

@@ -10,19 +10,20 @@ from neaspec_kg.analysis.check import check, proposals
 from neaspec_kg.analysis.duplication import DEFAULT_MIN_EVIDENCE, LEVEL_LABELS, LEVELS, compare, duplication
 from neaspec_kg.analysis.focus import Concept, FocusResolver, UnknownFocusError, normalise
 from neaspec_kg.analysis.overlap import overlap
+from neaspec_kg.errors import NeaspecKgError
 from neaspec_kg.index import EVIDENCE_KINDS, AnalysisIndex
 from neaspec_kg.index.periods import DateError, parse_as_of
 from neaspec_kg.index.sources import Source, SourceIndex
 from neaspec_kg.models import (
     CheckAnswer,
+    CountryAnswer,
     DuplicationAnswer,
     OverlapAnswer,
     PairAnswer,
+    Participation,
     ProposalsAnswer,
     ProposedWork,
 )
-from neaspec_kg.errors import NeaspecKgError
-from neaspec_kg.models import CountryAnswer, Participation
 from neaspec_kg.namespaces import country as country_iri
 from neaspec_kg.store import SparqlStore
 
@@ -129,7 +130,8 @@ class Analyst:
         ref = ix.country_ref(iri)
         n = sum(1 for p in rows if p.status != "uncertain")
         when = f" as of {day.isoformat()}" if day else ""
-        summary = (f"{ref.label} takes part in {n} mechanism{'s' if n != 1 else ''} or platform{'s' if n != 1 else ''}"
-                   f"{when}" + (f"; uncertain on that day: {', '.join(p.unit.acronym or p.unit.label for p in rows if p.status == 'uncertain')}"
-                                if any(p.status == "uncertain" for p in rows) else "") + ".")
+        unsure = [p.unit.acronym or p.unit.label for p in rows if p.status == "uncertain"]
+        plural = "s" if n != 1 else ""
+        summary = (f"{ref.label} takes part in {n} mechanism{plural} or platform{plural}{when}"
+                   + (f"; uncertain on that day: {', '.join(unsure)}" if unsure else "") + ".")
         return CountryAnswer(country=ref, as_of=day.isoformat() if day else None, mechanisms=rows, summary=summary)

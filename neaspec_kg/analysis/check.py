@@ -127,7 +127,8 @@ def _match(ix: AnalysisIndex, virtual: Profile, other: str, countries: set[str] 
     for j in judged:
         words.append(f"The note says: \u201c{j.text}\u201d ({j.verdict_label.lower()}).")
     words.append(f"Reading: {LEVEL_LABELS[level]}.")
-    return CheckMatch(unit=unit.ref(), own=other == proposer, level=level, level_label=LEVEL_LABELS[level], score=min(1.0, score),  # type: ignore[arg-type]
+    return CheckMatch(unit=unit.ref(), own=other == proposer, level=level,  # type: ignore[arg-type]
+                      level_label=LEVEL_LABELS[level], score=min(1.0, score),
                       meetings=meeting_models, shared_countries=[ix.country_ref(c) for c in sorted(cs.shared)],
                       coordination=[engagement_model(ix, e) for e in done],
                       judgements=[judgement_model(ix, j) for j in judged], explanation=" ".join(words))

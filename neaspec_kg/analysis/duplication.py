@@ -278,7 +278,8 @@ def explain(p: PairAnswer, as_of: date | None) -> str:
         m = p.meetings[0]
         rel = {"same": "both on", "narrower": "within", "broader": "containing", "theme-level": "a whole theme over",
                "related": "related to"}[m.relation]
-        where = (f"{m.focus_a.label}" if m.relation == "same" else f"{a}'s {m.focus_a.label} ({rel} {b}'s {m.focus_b.label})")
+        where = (m.focus_a.label if m.relation == "same"
+                 else f"{a}'s {m.focus_a.label} ({rel} {b}'s {m.focus_b.label})")
         out.append(f"{a} and {b} meet on {where}.")
         if m.shared_modalities:
             out.append(f"Both work there by {names(m.shared_modalities)}.")

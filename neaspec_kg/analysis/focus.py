@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from neaspec_kg.errors import NeaspecKgError
 from neaspec_kg.graph import select
 from neaspec_kg.index.thesaurus import Concept
-from neaspec_kg.namespaces import ID, local_id
+from neaspec_kg.namespaces import ID
 from neaspec_kg.store import SparqlStore
 
 FOCUS_NS = ID + "focus/"

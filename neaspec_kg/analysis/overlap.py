@@ -119,7 +119,8 @@ def overlap(ix: AnalysisIndex, concepts: list[Concept], *, country: str | None =
         for c in m.members:
             shared[c.id].append(m.mechanism.id)
     engagements = [engagement_model(ix, e) for e in ix.engagements
-                   if ix.owner(e.party) in ids and ix.owner(e.counterpart) in ids and ix.owner(e.party) != ix.owner(e.counterpart)]
+                   if {ix.owner(e.party), ix.owner(e.counterpart)} <= set(ids)
+                   and ix.owner(e.party) != ix.owner(e.counterpart)]
     answer = OverlapAnswer(
         focus=[c.ref() for c in concepts], searched=len(wanted), country=country,
         as_of=as_of.isoformat() if as_of else None, min_evidence=min_evidence,  # type: ignore[arg-type]
@@ -149,8 +150,9 @@ def summarise(a: OverlapAnswer) -> str:
               + "; ".join(parts) + "."
     if a.planned_or_proposed:
         out += " Only planned or proposed, not delivered: " + "; ".join(
-            f"{m.mechanism.acronym or m.mechanism.label} ({KIND_LABELS[m.strongest]})" for m in a.planned_or_proposed) + "."
+            f"{m.mechanism.acronym or m.mechanism.label} ({KIND_LABELS[m.strongest]})"
+            for m in a.planned_or_proposed) + "."
     return out
 
 
-__all__ = ["DELIVERED", "overlap", "summarise", "targets", "local_id"]
+__all__ = ["DELIVERED", "local_id", "overlap", "summarise", "targets"]

@@ -8,9 +8,9 @@ from __future__ import annotations
 import difflib
 
 from neaspec_kg.analysis.focus import FocusResolver, normalise
-from neaspec_kg.index.sources import SourceIndex
 from neaspec_kg.errors import NeaspecKgError
 from neaspec_kg.graph import select
+from neaspec_kg.index.sources import SourceIndex
 from neaspec_kg.namespaces import ID, local_id
 from neaspec_kg.store import Row, SparqlStore
 

@@ -23,9 +23,9 @@ from datetime import date
 
 import numpy as np
 
-from neaspec_kg.index.sources import SourceIndex
 from neaspec_kg.graph import select
 from neaspec_kg.index.periods import DateError, Period
+from neaspec_kg.index.sources import SourceIndex
 from neaspec_kg.index.thesaurus import Concept, Thesaurus
 from neaspec_kg.models import CountryRef, SourceRef, UnitRef
 from neaspec_kg.namespaces import ID, local_id

@@ -20,8 +20,15 @@ import yaml
 from neaspec_kg.analysis import Analyst, UnknownFocusError
 from neaspec_kg.cli import main
 from neaspec_kg.index import RANK
-from neaspec_kg.models import CheckAnswer, CountryAnswer, DuplicationAnswer, OverlapAnswer, PairAnswer, ProposedWork
-from neaspec_kg.models import ProposalsAnswer
+from neaspec_kg.models import (
+    CheckAnswer,
+    CountryAnswer,
+    DuplicationAnswer,
+    OverlapAnswer,
+    PairAnswer,
+    ProposalsAnswer,
+    ProposedWork,
+)
 
 QUESTIONS = yaml.safe_load((Path(__file__).parent / "analyst_questions.yaml").read_text(encoding="utf-8"))
 COVERING = {"flagged", "risk", "coordinated", "overlap"}
@@ -114,7 +121,8 @@ def ask_rest(client: Any, ask: dict[str, Any]) -> Any:
         r = client.get("/overlap", params=params)
         model: type = OverlapAnswer
     elif kind == "pair":
-        r = client.get(f"/duplication/pairs/{ask['a']}/{ask['b']}", params={"as_of": ask["as_of"]} if ask.get("as_of") else {})
+        when = {"as_of": ask["as_of"]} if ask.get("as_of") else {}
+        r = client.get(f"/duplication/pairs/{ask['a']}/{ask['b']}", params=when)
         model = PairAnswer
     elif kind == "duplicates_of":
         r = client.get("/duplication", params={"mechanism": ask["mechanism"], "include_related": "true"})
@@ -125,7 +133,8 @@ def ask_rest(client: Any, ask: dict[str, Any]) -> Any:
         r = client.post("/duplication/check", json=body)
         model = CheckAnswer
     elif kind == "country":
-        r = client.get(f"/countries/{ask['country']}/participation", params={"as_of": ask["as_of"]} if ask.get("as_of") else {})
+        when = {"as_of": ask["as_of"]} if ask.get("as_of") else {}
+        r = client.get(f"/countries/{ask['country']}/participation", params=when)
         model = CountryAnswer
     else:
         r = client.get("/proposals")
@@ -211,7 +220,7 @@ def check_answer(q: dict[str, Any], a: Any) -> None:
             got |= {ev.via.id for mm in covering for x in mm.meetings for ev in x.evidence_b if ev.via}
             assert set(vias) <= got, why
         asked = set(q["ask"].get("modalities", []))
-        for m, vias in (e.get("not_delivered") or {}).items():  # never shown as delivering the asked work
+        for vias in (e.get("not_delivered") or {}).values():  # never shown as delivering the asked work
             delivered_via = {ev.via.id for mm in a.matches for x in mm.meetings for ev in x.evidence_b
                              if ev.via and ev.delivered and set(ev.modalities) & asked}
             assert not set(vias) & delivered_via and not {mm.unit.id for mm in a.matches} & set(vias), why
@@ -235,7 +244,7 @@ def check_answer(q: dict[str, Any], a: Any) -> None:
 
 
 class _Empty:
-    evidence: list[Any] = []
+    evidence: tuple[Any, ...] = ()
 
 
 @pytest.fixture(scope="module")
