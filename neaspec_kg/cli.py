@@ -306,6 +306,25 @@ def cmd_country(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_focus_areas(args: argparse.Namespace) -> int:
+    """The thesaurus as an indented tree, each concept with its id and other labels."""
+    from neaspec_kg.analysis.profiles import Profiles
+
+    analyst = _analyst(args)
+    tree = Profiles(analyst.store, analyst.sources, analyst.focus).focus_tree()
+    if args.format == "json":
+        print(json.dumps(tree, ensure_ascii=False, indent=2))
+        return 0
+
+    def show(nodes: list[dict[str, object]], depth: int) -> None:
+        for n in nodes:
+            print(f"{'  ' * depth}{n['label']} ({n['id']})")
+            show(n.get("narrower", []), depth + 1)  # type: ignore[arg-type]
+
+    show(tree, 0)
+    return 0
+
+
 def cmd_network(args: argparse.Namespace) -> int:
     analyst = _analyst(args)
     mc = network.mechanism_country(analyst.store, include_related=args.include_related)
@@ -434,6 +453,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--as-of", help="memberships as of a date (YYYY-MM-DD)")
     sp.add_argument("--subregional-only", action="store_true", help="compare with the Table 2 mechanisms only")
     sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sp = add("focus-areas", cmd_focus_areas, "the focus-area thesaurus as a tree (ids and labels to ask with)")
+    sp.add_argument("--format", choices=["table", "json"], default="table")
     sp = add("proposals", cmd_proposals, "the paragraph 21 proposals for 2021-2025 and who already covers each")
     sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
     sp = add("mechanism", cmd_mechanism, "everything about one mechanism, with sources")
