@@ -162,6 +162,8 @@ class PairAnswer(Model):
     coordination: list[EngagementRef] = Field(description="realised or ongoing engagements between the two")
     proposed_coordination: list[EngagementRef] = Field(description="explored, sought or suggested, not done")
     judgements: list[JudgementRef] = Field(description="what the note itself says about this pair")
+    part_of: str | None = Field(None, description="when one is a subregional component of the other (DLDD-NEAN "
+                                "within the UNCCD): the relation, which makes them one system, not duplicates")
     explanation: str
     sources: list[SourceRef]
 

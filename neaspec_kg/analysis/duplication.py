@@ -53,7 +53,7 @@ LEVELS = ("flagged", "risk", "coordinated", "overlap", "complementary", "distinc
 LEVEL_LABELS = {
     "flagged": "duplication concern recorded in the note",
     "risk": "duplication risk: same focus, same kind of activity, same countries, no coordination",
-    "coordinated": "same focus, activity and countries, with coordination under way",
+    "coordinated": "same work, coordinated: coordination under way, or one works within the other",
     "overlap": "same focus; activity or countries not shown to be the same",
     "complementary": "complementary: same theme, different focus, object of work or scope",
     "distinct": "nothing in common",
@@ -215,9 +215,16 @@ def compare(ix: AnalysisIndex, a: str, b: str, *, as_of: date | None = None,
     proposed = [e for e in engagements if not e.delivered]
     judged = judgements_on(ix, a, b)
     themes = shared_themes(ix, pa, pb)
-    level, judged_by = level_of(ms, countries, bool(done), judged, themes)
+    whole = b if ix.units[a].wider == b else a if ix.units[b].wider == a else None
+    part_of = None
+    if whole:  # one works within the other: one system, coordinated by construction
+        part = b if whole == a else a
+        part_of = f"{ix.units[part].name} is a subregional component of {ix.units[whole].name}"
+    level, judged_by = level_of(ms, countries, bool(done) or bool(whole), judged, themes)
+    if whole and judged_by == "computed" and ms:
+        level = "coordinated"
     raw = best.value * countries.factor if best else 0.0
-    score = round(raw * (0.5 if done else 1.0), 3)
+    score = round(raw * (0.5 if done or whole else 1.0), 3)
     meeting_models = [_meeting_model(ix, m, pa, pb) for m in _distinct(ms)[:5]]
     sources: dict[str, SourceRef] = {}
     for mm in meeting_models:
@@ -236,12 +243,13 @@ def compare(ix: AnalysisIndex, a: str, b: str, *, as_of: date | None = None,
         score=min(1.0, max(0.0, score)),
         components={"focus": best.focus_weight if best else 0.0, "activity": best.activity_weight if best else 0.0,
                     "evidence": best.evidence_weight if best else 0.0, "countries": round(countries.factor, 3),
-                    "coordination": 0.5 if done else 1.0},
+                    "coordination": 0.5 if done or whole else 1.0},
         shared_themes=[ix.thesaurus.ref(t) for t in sorted(themes)], meetings=meeting_models,
         shared_countries=[ix.country_ref(c) for c in sorted(countries.shared)],
         uncertain_countries=[ix.country_ref(c) for c in sorted(countries.uncertain)],
         coordination=engagement_models, proposed_coordination=proposed_models, judgements=judgement_models,
-        explanation="", sources=sorted(sources.values(), key=lambda s: (s.kind != "DocumentPart", s.label)))
+        part_of=part_of, explanation="",
+        sources=sorted(sources.values(), key=lambda s: (s.kind != "DocumentPart", s.label)))
     answer.explanation = explain(answer, as_of)
     return answer
 
@@ -300,6 +308,8 @@ def explain(p: PairAnswer, as_of: date | None) -> str:
     if p.uncertain_countries:
         out.append(f"Not counted, as participation on that date is uncertain: "
                    f"{names([c.label for c in p.uncertain_countries])}.")
+    if p.part_of:
+        out.append(f"{p.part_of}: they are one system, so their common work is not duplication between them.")
     if p.coordination:
         out.append("Coordination under way, which lowers the risk: " + "; ".join(
             f"{names(e.types).lower()} ({e.status.lower()})" for e in p.coordination) + ".")
