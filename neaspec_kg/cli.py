@@ -218,7 +218,7 @@ def cmd_duplication(args: argparse.Namespace) -> int:
         return 0
     _print_pairs(answer.pairs, args.format, args.explain)
     if args.format == "table":
-        if answer.total > answer.count:
+        if answer.total is not None and answer.total > answer.count:
             print(f"\n{answer.count} of {answer.total} pairs shown (--top K or --all for more)")
         for j in answer.context:
             print(f"\ncontext: the note ({'; '.join(s.label for s in j.sources)}) says: \u201c{j.text}\u201d")

@@ -173,7 +173,8 @@ class DuplicationAnswer(Model):
     as_of: str | None = None
     min_score: float
     count: int = Field(description="pairs returned")
-    total: int = Field(description="pairs that met the filters before the limit")
+    total: int | None = Field(description="pairs that met the filters before the limit; null when only the "
+                              "top pairs of one mechanism were computed (the ranking is still exact)")
     pairs: list[PairAnswer]
     context: list[JudgementRef] = Field(
         [], description="the note's general judgements on the mechanism asked about (paragraph 26)")

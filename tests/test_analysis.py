@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from neaspec_kg.analysis import LEVELS, Analyst, UnknownFocusError, normalise
-from neaspec_kg.analysis.duplication import compare
+from neaspec_kg.analysis.duplication import compare, duplication
 from neaspec_kg.build import ValidatedGraph, _entail, _parse, build
 from neaspec_kg.cli import main
 from neaspec_kg.config import PROJECT_ROOT, Paths
@@ -366,3 +366,25 @@ def test_a_whole_theme_stated_as_work_is_not_a_shared_focus() -> None:
                             "m2": {"members": {"CHN", "KOR"}, "work": [({"terrestrial-biodiversity"},
                                                                          {"research"})]}}))
     assert scores[frozenset(("m1", "m2"))][1] == "complementary"
+
+
+def test_the_top_pairs_of_one_mechanism_are_those_of_the_full_ranking(analyst: Analyst) -> None:
+    """The bounded search (vectorised bounds, then full comparisons) gives exactly the exhaustive answer."""
+    ix = analyst.index
+    for m in ix.mechanisms:
+        for limit, min_score in ((3, 0.0), (10, 0.3)):
+            fast = duplication(ix, mechanism=m, limit=limit, min_score=min_score, include_related=True)
+            full = duplication(ix, mechanism=m, limit=limit, min_score=min_score, include_related=True,
+                               exhaustive=True)
+            assert [(p.b.id, p.level, p.score) for p in fast.pairs] == \
+                [(p.b.id, p.level, p.score) for p in full.pairs], m
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(["m1", "m2", "m3", "m4", "m5"]), mechanism_st, min_size=3, max_size=5))
+def test_bounded_search_is_exact_on_synthetic_graphs(mechs: dict[str, dict]) -> None:
+    ix = AnalysisIndex(_store(mechs))
+    for m in ix.mechanisms:
+        fast = duplication(ix, mechanism=m, limit=2)
+        full = duplication(ix, mechanism=m, limit=2, exhaustive=True)
+        assert [(p.b.id, p.level, p.score) for p in fast.pairs] == [(p.b.id, p.level, p.score) for p in full.pairs]

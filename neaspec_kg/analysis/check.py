@@ -73,21 +73,24 @@ def _modality_ids(ix: AnalysisIndex, texts: list[str]) -> set[str]:
 
 def _candidates(ix: AnalysisIndex, concepts: set[str]) -> list[str]:
     cols: set[int] = set()
+    hits = np.zeros(len(ix.mechanisms), dtype=bool)
     for c in concepts:
+        if c in ix.concept_col and ix.thesaurus.concepts[c].is_theme:  # a whole theme: who states it too
+            hits |= ix.direct[:, ix.concept_col[c]]
         for x in (c, *ix.thesaurus.descendants(c), *ix.thesaurus.ancestors(c)):
             if x in ix.concept_col and not ix.thesaurus.concepts[x].is_theme:
                 cols.add(ix.concept_col[x])
-    if not cols:
-        return []
-    mask = np.zeros(len(ix.concept_ids), dtype=bool)
-    mask[list(cols)] = True
-    return [ix.mechanisms[i] for i in np.flatnonzero((ix.work_matrix & mask).any(axis=1))]
+    if cols:
+        mask = np.zeros(len(ix.concept_ids), dtype=bool)
+        mask[list(cols)] = True
+        hits |= (ix.work_matrix & mask).any(axis=1)
+    return [ix.mechanisms[i] for i in np.flatnonzero(hits)]
 
 
 def _match(ix: AnalysisIndex, virtual: Profile, other: str, countries: set[str] | None, proposer: str | None,
            as_of, min_evidence: str) -> CheckMatch | None:
     pm = profile(ix, other, min_evidence)
-    ms = meetings(ix, virtual, pm)
+    ms = meetings(ix, virtual, pm, themes=True)
     if not ms:
         return None
     best = ms[0]

@@ -111,8 +111,11 @@ def _evidence_weight(rank: int) -> float:
     return {RANK["delivered-activity"]: 0.9, RANK["partial-activity"]: 0.6}.get(rank, 0.4)
 
 
-def meetings(ix: AnalysisIndex, pa: Profile, pb: Profile, *, related: bool = False) -> list[Meeting]:
-    """Every concept pair where the two profiles meet, best first (one per pair of concepts)."""
+def meetings(ix: AnalysisIndex, pa: Profile, pb: Profile, *, related: bool = False,
+             themes: bool = False) -> list[Meeting]:
+    """Every concept pair where the two profiles meet, best first (one per pair of concepts). ``themes``
+    lets a whole theme stated on both sides meet at 0.5 (proposal checks: a proposal worded as a whole theme,
+    "Promote the post-2020 global biodiversity targets", is covered by whoever works on the whole theme)."""
     out: list[Meeting] = []
     th = ix.thesaurus
     for ca, wa in pa.items():
@@ -123,6 +126,10 @@ def meetings(ix: AnalysisIndex, pa: Profile, pb: Profile, *, related: bool = Fal
             kind, steps = rel
             if kind == "related" and not related:
                 continue
+            if kind == "same" and th.concepts.get(ca) and th.concepts[ca].is_theme:
+                if not themes:
+                    continue  # both state a whole theme ("Biodiversity"): a shared theme, not a shared focus
+                kind = "theme-level"
             if kind in ("narrower", "broader"):
                 top = cb if kind == "narrower" else ca
                 if th.concepts.get(top) and th.concepts[top].is_theme:
@@ -184,7 +191,7 @@ def level_of(ms: list[Meeting], countries: Countries, coordinated: bool, judgeme
         return "complementary", "note"
     if not ms:
         return ("complementary" if themes else "distinct"), "computed"
-    same = [m for m in ms if m.shared and m.focus_weight >= 0.5]
+    same = [m for m in ms if m.shared and m.focus_weight > 0.5]
     if same and len(countries.shared) >= 2:
         return ("coordinated" if coordinated else "risk"), "computed"
     if all(m.activity_weight == 0.3 for m in ms):
@@ -287,6 +294,7 @@ def explain(p: PairAnswer, as_of: date | None) -> str:
         rel = {"same": "both on", "narrower": "within", "broader": "containing", "theme-level": "a whole theme over",
                "related": "related to"}[m.relation]
         where = (m.focus_a.label if m.relation == "same"
+                 else f"the whole theme {m.focus_a.label}, which both state" if m.relation == "theme-level"
                  else f"{a}'s {m.focus_a.label} ({rel} {b}'s {m.focus_b.label})")
         out.append(f"{a} and {b} meet on {where}.")
         if m.shared_modalities:
@@ -335,8 +343,14 @@ def _pair_sort_key(p: PairAnswer) -> tuple[int, float, str, str]:
 def duplication(ix: AnalysisIndex, *, mechanism: str | None = None, theme: str | None = None,
                 country: str | None = None, as_of: date | None = None, min_score: float = 0.0,
                 limit: int | None = 10, include_related: bool = False,
-                min_evidence: str = DEFAULT_MIN_EVIDENCE, levels: Iterable[str] | None = None) -> DuplicationAnswer:
-    """Ranked pairs (level first, then score), top ``limit``; with ``mechanism``, its pairs only."""
+                min_evidence: str = DEFAULT_MIN_EVIDENCE, levels: Iterable[str] | None = None,
+                exhaustive: bool = False) -> DuplicationAnswer:
+    """Ranked pairs (level first, then score), top ``limit``; with ``mechanism``, its pairs only. A pair is
+    listed when the two meet on a focus or the note judges them. ``exhaustive`` compares every candidate pair
+    even where the bounded search of one mechanism's top pairs would give the same answer (tests use it)."""
+    if (mechanism and limit is not None and as_of is None and not theme and not country and not levels
+            and min_evidence == DEFAULT_MIN_EVIDENCE and not exhaustive):
+        return _top_of_one(ix, mechanism, limit=limit, min_score=min_score, include_related=include_related)
     pool = [m for m in ix.mechanisms if include_related or ix.units[m].subregional]
     judged_pairs = {frozenset(ix.owner(u) for u in j.judged) for j in ix.judgements if len(j.judged) == 2}
     pairs: set[tuple[str, str]] = set()
@@ -357,6 +371,8 @@ def duplication(ix: AnalysisIndex, *, mechanism: str | None = None, theme: str |
         country_i = country_iri(country)
     for a, b in pairs:
         p = compare(ix, a, b, as_of=as_of, min_evidence=min_evidence, pa=profiles[a], pb=profiles[b])
+        if not p.meetings and not p.judgements:  # nothing in common but a theme, and the note says nothing
+            continue
         if p.score < min_score and p.level != "flagged":
             continue
         if want_levels and p.level not in want_levels:
@@ -374,6 +390,82 @@ def duplication(ix: AnalysisIndex, *, mechanism: str | None = None, theme: str |
     return DuplicationAnswer(mechanism=mechanism.rsplit("/", 1)[-1] if mechanism else None,
                              as_of=as_of.isoformat() if as_of else None, min_score=min_score,
                              count=len(chosen), total=total, pairs=chosen, context=context)
+
+
+def _top_of_one(ix: AnalysisIndex, a: str, *, limit: int, min_score: float,
+                include_related: bool) -> DuplicationAnswer:
+    """The top ``limit`` pairs of one mechanism, exactly as the full method ranks them, computing the full
+    comparison only for the few candidates that can still reach the top.
+
+    One vectorised pass over the index's matrices gives every other mechanism a bound on its place in the
+    ranking: the best level it can reach (a note's flag; risk or coordinated when some concept meets with a
+    shared modality and two countries are shared; overlap when a concept meets; complementary otherwise) and
+    a score it cannot exceed (best concept meeting x share of countries). Candidates are compared in the
+    order of their bounds, and the search stops when the next bound cannot beat the last pair kept."""
+    import heapq
+
+    import numpy as np
+
+    row = ix.mech_row[a]
+    pool = np.array([include_related or ix.units[m].subregional for m in ix.mechanisms], dtype=bool)
+    pool[row] = False
+    mine = np.flatnonzero(ix.direct[row])
+    judged: dict[str, set[str]] = {}
+    for j in ix.judgements:
+        owners = {ix.owner(u) for u in j.judged}
+        if len(j.judged) == 2 and a in owners and len(owners) == 2:
+            judged.setdefault((owners - {a}).pop(), set()).add(j.verdict)
+    if len(mine):
+        weights = ix.relation[mine].max(axis=0)  # best meeting weight of each concept with any of a's concepts
+        focus_ub = (ix.direct * weights).max(axis=1)
+        same = np.zeros(len(ix.mechanisms), dtype=bool)
+        for col in mine:
+            near = np.flatnonzero(ix.relation[col] >= 0.5)
+            same |= ((ix.modality_bits[:, near] & int(ix.modality_bits[row, col])) != 0).any(axis=1)
+    else:
+        focus_ub = np.zeros(len(ix.mechanisms), dtype=np.float32)
+        same = np.zeros(len(ix.mechanisms), dtype=bool)
+    shared = ix.member_matrix @ ix.member_matrix[row]
+    sizes = ix.member_matrix.sum(axis=1)
+    smaller = np.maximum(np.minimum(sizes, sizes[row]), 1.0)
+    factor = np.where(shared >= 2, shared / smaller, shared / smaller / 2)
+    # platforms with their own coverage change who takes part: no tight bound on the countries there
+    loose = ix.has_coverage | ix.has_coverage[row]
+    factor = np.where(loose, np.where(shared >= 2, 1.0, 0.5 * (shared > 0) + 0.5 * loose), factor)
+    ub = focus_ub * np.minimum(factor, 1.0)
+    level_ub = np.where(same & ((shared >= 2) | loose), LEVELS.index("risk"),
+                        np.where(focus_ub > 0, LEVELS.index("overlap"), LEVELS.index("complementary")))
+    candidates = set(np.flatnonzero(pool & (focus_ub > 0)).tolist())
+    order = []
+    for i in candidates:
+        other = ix.mechanisms[i]
+        level = 0 if "duplication-concern" in judged.get(other, ()) else int(level_ub[i])
+        order.append((level, -float(ub[i]), other))
+    for other in judged:
+        if other in ix.mech_row and pool[ix.mech_row[other]] and ix.mech_row[other] not in candidates:
+            order.append((0 if "duplication-concern" in judged[other] else LEVELS.index("complementary"), 0.0, other))
+    heapq.heapify(order)
+    pa = profile(ix, a)
+    kept: list[tuple[tuple[int, float, str, str], PairAnswer]] = []
+    computed = 0
+    while order:
+        bound = order[0]
+        if len(kept) >= limit and (bound[0], bound[1]) > kept[-1][0][:2]:
+            break
+        level_bound, neg_ub, other = heapq.heappop(order)
+        if -neg_ub < min_score and level_bound != 0:
+            continue
+        p = compare(ix, a, other, pa=pa)
+        computed += 1
+        if p.score < min_score and p.level != "flagged":
+            continue
+        kept.append((_pair_sort_key(p), p))
+        kept.sort(key=lambda x: x[0])
+        del kept[limit:]
+    pairs = [p for _, p in kept]
+    context = [judgement_model(ix, j) for j in ix.judgements if len(j.judged) == 1 and a in j.judged]
+    return DuplicationAnswer(mechanism=ix.units[a].id, as_of=None, min_score=min_score, count=len(pairs),
+                             total=None, pairs=pairs, context=context)
 
 
 __all__ = ["LEVELS", "LEVEL_LABELS", "CountryRef", "compare", "duplication", "meetings", "profile"]

@@ -371,23 +371,69 @@ class AnalysisIndex:
         self.proposals = sorted(by_iri.values(), key=lambda p: p.order)
 
     def _build_matrices(self) -> None:
-        """Dense mechanism x concept matrix of delivered work, ancestors included (without thematic areas):
-        one boolean product finds every mechanism whose focus meets another's, at any size."""
+        """Dense matrices over mechanisms, so that one vectorised pass finds and bounds the pairs of any one
+        mechanism at any size (tens of megabytes at 100,000 mechanisms):
+
+        - ``work_matrix`` (mechanism x concept, bool): delivered work on a concept or anything under it,
+          without thematic areas: who can meet whom at all;
+        - ``direct`` (bool) and ``modality_bits`` (int32 bitmask of modalities): the duplication profile
+          (delivered work down to partially implemented activities) concept by concept;
+        - ``relation`` (concept x concept, float32): the meeting weight of two concepts (1.0 the same, 0.8 one
+          step narrower or broader, 0.6 further, 0 otherwise or when the broader one is a thematic area);
+        - ``members`` (mechanism x country, float32 0/1): countries taking part today.
+        """
         self.mechanisms = sorted(u for u, unit in self.units.items() if unit.type == "mechanism")
         self.mech_row = {m: i for i, m in enumerate(self.mechanisms)}
         self.concept_ids = sorted(self.thesaurus.concepts)
         self.concept_col = {c: i for i, c in enumerate(self.concept_ids)}
-        work = np.zeros((len(self.mechanisms), len(self.concept_ids)), dtype=bool)
+        n, k = len(self.mechanisms), len(self.concept_ids)
+        th = self.thesaurus
+        work = np.zeros((n, k), dtype=bool)
+        direct = np.zeros((n, k), dtype=bool)
+        bits = np.zeros((n, k), dtype=np.int32)
+        self.modality_bit = {m: 1 << i for i, m in enumerate(sorted(self.modality_labels))}
+        floor = RANK["partial-activity"]
         for owner, concepts in self.profile.items():
             row = self.mech_row.get(owner)
             if row is None:
                 continue
             for c in concepts:
-                for x in (c, *self.thesaurus.ancestors(c)):
+                for x in (c, *th.ancestors(c)):
                     col = self.concept_col.get(x)
-                    if col is not None and not self.thesaurus.concepts[x].is_theme:
+                    if col is not None and not th.concepts[x].is_theme:
                         work[row, col] = True
-        self.work_matrix = work
+            for i in self.by_owner.get(owner, ()):
+                ev = self.evidence[i]
+                if ev.kind not in DELIVERED or RANK[ev.kind] > floor:
+                    continue
+                mask = 0
+                for m in ev.modalities:
+                    mask |= self.modality_bit.get(m, 0)
+                for c in ev.concepts:
+                    col = self.concept_col.get(c)
+                    if col is not None:
+                        direct[row, col] = True
+                        bits[row, col] |= mask
+        self.work_matrix, self.direct, self.modality_bits = work, direct, bits
+        rel = np.zeros((k, k), dtype=np.float32)
+        for i, a in enumerate(self.concept_ids):
+            rel[i, i] = 0.0 if th.concepts[a].is_theme else 1.0
+            for up, steps in th.ancestors(a).items():
+                j = self.concept_col.get(up)
+                if j is None or th.concepts[up].is_theme:
+                    continue
+                rel[i, j] = rel[j, i] = 0.8 if steps == 1 else 0.6
+        self.relation = rel
+        self.country_ids = sorted(self.country_labels)
+        self.country_col = {c: i for i, c in enumerate(self.country_ids)}
+        members = np.zeros((n, len(self.country_ids)), dtype=np.float32)
+        for m, row in self.mech_row.items():
+            for c in self.members(m, None):
+                members[row, self.country_col[c]] = 1.0
+        self.member_matrix = members
+        covering = {self.owner(u) for u, cs in self.claims.items()
+                    if u != self.owner(u) and any(c.role == "coverage" for x in cs.values() for c in x)}
+        self.has_coverage = np.array([m in covering for m in self.mechanisms], dtype=bool)
 
     # ------------------------------------------------------------------ lookups
     def unit(self, iri_or_id: str) -> Unit | None:
