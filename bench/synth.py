@@ -35,6 +35,7 @@ import argparse
 import random
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,9 +100,24 @@ def _header(comment: str, names: tuple[str, ...]) -> str:
 
 MECHANISM_COMMENT = "Synthetic data (bench/synth.py): made-up facts in the project's model, for scale benchmarks only."
 MECHANISM_PREFIXES = ("nk", "xsd", "skos", "org", "dcterms", "src", "mech", "country", "agent", "membership",
-                      "secretariat", "body", "work", "platform", "plan", "programme-area", "activity", "engagement",
-                      "proposal", "judgement", "focus", "modality", "kind", "role", "level", "bodytype", "etype",
-                      "estatus", "verdict")
+                      "secretariat", "body", "work", "focus", "modality", "kind", "role", "bodytype")
+#: prefixes a mechanism file declares besides MECHANISM_PREFIXES, by what it has
+OPTIONAL_PREFIXES = {
+    "platforms": ("platform",),
+    "plan": ("plan", "programme-area", "activity", "level", "proposal"),
+    "engagements": ("engagement", "etype", "estatus"),
+    "judgements": ("judgement", "verdict"),
+}
+_HEADERS: dict[tuple[bool, ...], str] = {}
+
+
+def _mechanism_header(s: Spec) -> str:
+    has = (s.n_platforms > 0, s.has_plan, bool(s.engagements), bool(s.judgements))
+    if has not in _HEADERS:
+        names = MECHANISM_PREFIXES + tuple(
+            p for flag, group in zip(has, OPTIONAL_PREFIXES.values(), strict=True) if flag for p in group)
+        _HEADERS[has] = _header(MECHANISM_COMMENT, names)
+    return _HEADERS[has]
 
 
 def lit(text: str, lang: str | None = "en") -> str:
@@ -218,9 +234,13 @@ def load_vocab(ontology_dir: Path) -> Vocab:
 # Countries, regions, organisations
 # --------------------------------------------------------------------------------------------------
 
-def country_code(i: int) -> str:
+def _country_code(i: int) -> str:
     """Alpha-3 code of synthetic country i (0-based): XAA, XAB, ... (ISO 3166 user-assigned range)."""
     return "X" + chr(65 + i // 26) + chr(65 + i % 26)
+
+
+CODES = [_country_code(i) for i in range(N_COUNTRIES)]
+country_code = CODES.__getitem__
 
 
 def region_of(i: int) -> int:
@@ -398,7 +418,7 @@ def _mechanism_text(s: Spec, specs: list[Spec], vocab: Vocab, rng: random.Random
     works = [f"work:{mid}-{c.slug}" for c in s.foci]
     platforms = [f"platform:{mid}-p{k + 1}" for k in range(s.n_platforms)]
     members = [f"country:{country_code(m.country)}" for m in s.members if m.role != "observer"]
-    out: list[str] = [f"{own} {{\n"]
+    out: list[str] = [_mechanism_header(s), f"{own} {{\n"]
     a = out.append
     stated_members = ", ".join(f"Country {m.country + 1:03d}" for m in s.members if m.role != "observer")
     stated_focus = ", ".join(c.label for c in s.foci)
@@ -605,9 +625,7 @@ def _mechanism_text(s: Spec, specs: list[Spec], vocab: Vocab, rng: random.Random
                   f"    nk:focus focus:{jc.slug} ;\n"
                   f"    nk:statedAs {lit(f'{acr} and {o.acronym} are judged on {lower_first(jc.label)}.')} .\n")
         a("}\n")
-    text = "".join(out)
-    # declare only the prefixes used (a name that merely contains "p:" adds a harmless extra line)
-    return _header(MECHANISM_COMMENT, tuple(p for p in MECHANISM_PREFIXES if f"{p}:" in text)) + text
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -717,9 +735,18 @@ def generate(n: int, out: Path, seed: int = 0, ontology_dir: Path | None = None)
     mech_dir = out / "mechanisms"
     mech_dir.mkdir(exist_ok=True)
     n_orgs = n_organisations(n)
-    for s in specs:
-        text = _mechanism_text(s, specs, vocab, random.Random(f"{seed}/{s.id}"), n_orgs)
-        (mech_dir / f"{s.id}.trig").write_text(text, encoding="utf-8")
+    # file writes release the GIL, so one writer thread overlaps them with making the next texts
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        pending: list[Future[int]] = []
+        for s in specs:
+            text = _mechanism_text(s, specs, vocab, random.Random(f"{seed}/{s.id}"), n_orgs)
+            pending.append(writer.submit((mech_dir / f"{s.id}.trig").write_bytes, text.encode("utf-8")))
+            if len(pending) >= 256:
+                for f in pending:
+                    f.result()
+                pending.clear()
+        for f in pending:
+            f.result()
     return {
         "mechanisms": n,
         "memberships": sum(len(s.members) for s in specs),

@@ -9,7 +9,7 @@ import rdflib
 from neaspec_kg import catalogue
 from neaspec_kg.build import build
 from neaspec_kg.config import Paths
-from neaspec_kg.store import RemoteStore, Rows, SparqlStore, open_store
+from neaspec_kg.store import RemoteStore, Rows, SparqlStore, Table, open_store
 
 
 def open_graph(paths: Paths | None = None, *, store: str = "oxigraph", use_cache: bool = True) -> SparqlStore:
@@ -30,6 +30,11 @@ def run(store: SparqlStore, name: str, params: Mapping[str, Any] | None = None, 
     if query.form in {"CONSTRUCT", "DESCRIBE"}:
         return store.construct(text)
     return store.select(text)
+
+
+def select_table(store: SparqlStore, name: str, params: Mapping[str, Any] | None = None) -> Table:
+    """Run a named SELECT query for bulk reading: plain text values, "" where unbound (see store.Table)."""
+    return store.select_table(catalogue.get(name).bind(params))
 
 
 def select(store: SparqlStore, name: str, params: Mapping[str, Any] | None = None, *,

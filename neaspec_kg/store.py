@@ -115,6 +115,23 @@ class SparqlStore(Protocol):
 
     def construct(self, query: str) -> rdflib.Graph: ...
 
+    def select_table(self, query: str) -> Table: ...
+
+
+#: SELECT results as plain text values (SPARQL CSV): the variables, then one list of strings per solution, ""
+#: where unbound. What bulk readers (the analysis index) use: no language tags or datatypes, and no Python
+#: object per value, so a million values read in a second rather than in twenty.
+Table = tuple[list[str], list[list[str]]]
+
+
+def _csv_table(data: bytes) -> Table:
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    header = next(reader, [])
+    return header, [row for row in reader if row]
+
 
 # --------------------------------------------------------------------------- Oxigraph (default)
 
@@ -165,6 +182,12 @@ class OxigraphStore:
             rows.append(row)
         return rows
 
+    def select_table(self, query: str) -> Table:
+        result = self._run(query)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("not a SELECT query")
+        return _csv_table(result.serialize(format=ox.QueryResultsFormat.CSV) or b"")
+
     def ask(self, query: str) -> bool:
         result = self._run(query)
         if not isinstance(result, ox.QueryBoolean):
@@ -209,6 +232,10 @@ class RdflibStore:
              for row in result),  # type: ignore[union-attr]
             names,
         )
+
+    def select_table(self, query: str) -> Table:
+        rows = self.select(query)
+        return rows.variables, [[r[v].value if v in r else "" for v in rows.variables] for r in rows]
 
     def ask(self, query: str) -> bool:
         result = self._run(query)
@@ -264,6 +291,12 @@ class RemoteStore:
         data = json.loads(self._post(query, "application/sparql-results+json").content)
         return Rows(({k: _json_term(v) for k, v in b.items()} for b in data["results"]["bindings"]),
                     data["head"].get("vars", []))
+
+    def select_table(self, query: str) -> Table:
+        # JSON, not CSV: every SPARQL 1.1 server speaks it, and it tells an unbound value from an empty one
+        data = json.loads(self._post(query, "application/sparql-results+json").content)
+        names = data["head"].get("vars", [])
+        return names, [[b[n]["value"] if n in b else "" for n in names] for b in data["results"]["bindings"]]
 
     def ask(self, query: str) -> bool:
         return bool(json.loads(self._post(query, "application/sparql-results+json").content)["boolean"])

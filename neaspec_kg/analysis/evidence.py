@@ -45,14 +45,12 @@ def judgement_model(ix: AnalysisIndex, j: Judgement) -> JudgementRef:
 
 def engagements_between(ix: AnalysisIndex, a: str, b: str) -> list[Engagement]:
     """Engagements whose two parties belong to the two mechanisms (platforms count for their mechanism)."""
-    pair = {a, b}
-    return [e for e in ix.engagements if {ix.owner(e.party), ix.owner(e.counterpart)} == pair]
+    return list(ix.engagements_by_pair.get(frozenset((a, b)), ()))
 
 
 def judgements_on(ix: AnalysisIndex, a: str, b: str) -> list[Judgement]:
     """The note's judgements on this pair of mechanisms (a judgement on NEAMPAN is one on NEASPEC's work)."""
-    pair = {a, b}
-    return [j for j in ix.judgements if len(j.judged) == 2 and {ix.owner(u) for u in j.judged} == pair]
+    return list(ix.judgements_by_pair.get(frozenset((a, b)), ()))
 
 
 def names(items: list[str]) -> str:

@@ -23,13 +23,13 @@ from datetime import date
 
 import numpy as np
 
-from neaspec_kg.graph import select
+from neaspec_kg.graph import select_table
 from neaspec_kg.index.periods import DateError, Period
 from neaspec_kg.index.sources import SourceIndex
 from neaspec_kg.index.thesaurus import Concept, Thesaurus
 from neaspec_kg.models import CountryRef, SourceRef, UnitRef
 from neaspec_kg.namespaces import ID, local_id
-from neaspec_kg.store import Rows, SparqlStore
+from neaspec_kg.store import SparqlStore, Table
 
 __all__ = ["EVIDENCE_KINDS", "AnalysisIndex", "Claim", "Concept", "EvidenceItem", "Thesaurus", "Unit"]
 
@@ -166,8 +166,9 @@ class ConceptWork:
     items: list[int]
 
 
-def _plain(rows: Rows) -> list[dict[str, str]]:
-    return [{k: v.value for k, v in r.items()} for r in rows]
+def _plain(table: Table) -> list[dict[str, str]]:
+    names, rows = table
+    return [{k: v for k, v in zip(names, row, strict=True) if v != ""} for row in rows]
 
 
 def _period(text: str | None) -> Period | None:
@@ -184,7 +185,7 @@ class AnalysisIndex:
 
     def __init__(self, store: SparqlStore, sources: SourceIndex | None = None) -> None:
         self.sources = sources or SourceIndex(store)
-        self.thesaurus = Thesaurus.from_rows(_plain(select(store, "index-concepts")))
+        self.thesaurus = Thesaurus.from_rows(_plain(select_table(store, "index-concepts")))
         self.units: dict[str, Unit] = {}
         self.country_labels: dict[str, str] = {}
         self.claims: dict[str, dict[str, list[Claim]]] = defaultdict(lambda: defaultdict(list))
@@ -196,13 +197,22 @@ class AnalysisIndex:
         self.judgements: list[Judgement] = []
         self.proposals: list[Proposal] = []
         self.modality_labels: dict[str, str] = {}
-        self._load_units(_plain(select(store, "index-units")))
-        self._load_claims(_plain(select(store, "index-memberships")))
-        self._load_evidence(_plain(select(store, "index-evidence")), _plain(select(store, "index-modalities")))
-        self._load_engagements(_plain(select(store, "index-engagements")))
-        self._load_judgements(_plain(select(store, "index-judgements")))
-        self._load_proposals(_plain(select(store, "index-proposals")))
+        self._load_units(_plain(select_table(store, "index-units")))
+        self._load_claims(_plain(select_table(store, "index-memberships")))
+        self._load_evidence(_plain(select_table(store, "index-evidence")),
+                            _plain(select_table(store, "index-modalities")))
+        self._load_engagements(_plain(select_table(store, "index-engagements")))
+        self._load_judgements(_plain(select_table(store, "index-judgements")))
+        self._load_proposals(_plain(select_table(store, "index-proposals")))
         self._build_matrices()
+        self.engagements_by_pair: dict[frozenset[str], list[Engagement]] = defaultdict(list)
+        for e in self.engagements:
+            self.engagements_by_pair[frozenset((self.owner(e.party), self.owner(e.counterpart)))].append(e)
+        self.judgements_by_pair: dict[frozenset[str], list[Judgement]] = defaultdict(list)
+        for j in self.judgements:
+            owners = frozenset(self.owner(u) for u in j.judged)
+            if len(j.judged) == 2 and len(owners) == 2:
+                self.judgements_by_pair[owners].append(j)
 
     # ------------------------------------------------------------------ loading
     def _load_units(self, rows: Iterable[dict[str, str]]) -> None:

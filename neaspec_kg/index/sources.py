@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from neaspec_kg.graph import select
+from neaspec_kg.graph import select_table
 from neaspec_kg.store import SparqlStore
 
 
@@ -34,13 +34,15 @@ class SourceIndex:
 
     def __init__(self, store: SparqlStore) -> None:
         self.by_iri: dict[str, Source] = {}
-        for r in select(store, "sources"):
-            self.by_iri[r["source"].value] = Source(
-                iri=r["source"].value, label=r["label"].value, kind=r["kind"].value.rsplit("#", 1)[-1],
-                locator=r["locator"].value if "locator" in r else None,
-                url=r["url"].value if "url" in r else None,
-                secondary=r["secondary"].to_python() is True if "secondary" in r else False,
-            )
+        names, rows = select_table(store, "index-sources")
+        for row in rows:
+            r = dict(zip(names, row, strict=True))
+            current = self.by_iri.get(r["source"])
+            if current and current.kind == "DocumentPart":  # a part of a document is also typed a document
+                continue
+            self.by_iri[r["source"]] = Source(
+                iri=r["source"], label=r["label"], kind=r["kind"].rsplit("#", 1)[-1],
+                locator=r["locator"] or None, url=r["url"] or None, secondary=r["secondary"] == "true")
 
     def many(self, iris: str | list[str] | None) -> list[Source]:
         """Sources for a space-separated GROUP_CONCAT of IRIs (or a list), in a stable order:
