@@ -388,3 +388,18 @@ def test_bounded_search_is_exact_on_synthetic_graphs(mechs: dict[str, dict]) -> 
         fast = duplication(ix, mechanism=m, limit=2)
         full = duplication(ix, mechanism=m, limit=2, exhaustive=True)
         assert [(p.b.id, p.level, p.score) for p in fast.pairs] == [(p.b.id, p.level, p.score) for p in full.pairs]
+
+
+def test_the_index_is_kept_per_build_and_read_back_identical(store: OxigraphStore) -> None:
+    """A second process reads the index of a build instead of extracting it again; the answers are the same."""
+    from neaspec_kg.index import cached_index
+
+    first = cached_index(store)
+    again = cached_index(store)
+    assert again is not first  # read back from the cache, not the same object
+    fresh = AnalysisIndex(store)
+    for ix in (again, fresh):
+        assert ix.mechanisms == first.mechanisms and len(ix.evidence) == len(first.evidence)
+        assert (ix.work_matrix == first.work_matrix).all() and (ix.member_matrix == first.member_matrix).all()
+    neaspec = first.unit("neaspec").iri
+    assert duplication(again, mechanism=neaspec) == duplication(fresh, mechanism=neaspec)

@@ -11,7 +11,7 @@ from neaspec_kg.analysis.duplication import DEFAULT_MIN_EVIDENCE, LEVEL_LABELS, 
 from neaspec_kg.analysis.focus import Concept, FocusResolver, UnknownFocusError, normalise
 from neaspec_kg.analysis.overlap import overlap
 from neaspec_kg.errors import NeaspecKgError
-from neaspec_kg.index import EVIDENCE_KINDS, AnalysisIndex
+from neaspec_kg.index import EVIDENCE_KINDS, cached_index
 from neaspec_kg.index.periods import DateError, parse_as_of
 from neaspec_kg.index.sources import Source, SourceIndex
 from neaspec_kg.models import (
@@ -48,7 +48,7 @@ class Analyst:
         self.store = store
         self.sources = SourceIndex(store)
         self.focus = FocusResolver(store)
-        self.index = AnalysisIndex(store, self.sources)
+        self.index = cached_index(store, self.sources)
 
     def _unit(self, text: str) -> str:
         u = self.index.unit(text)

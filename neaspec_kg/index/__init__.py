@@ -16,6 +16,8 @@ Explanations use the same index; nothing here runs SPARQL after construction.
 """
 from __future__ import annotations
 
+import os
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,7 +33,7 @@ from neaspec_kg.models import CountryRef, SourceRef, UnitRef
 from neaspec_kg.namespaces import ID, local_id
 from neaspec_kg.store import SparqlStore, Table
 
-__all__ = ["EVIDENCE_KINDS", "AnalysisIndex", "Claim", "Concept", "EvidenceItem", "Thesaurus", "Unit"]
+__all__ = ["EVIDENCE_KINDS", "AnalysisIndex", "Claim", "Concept", "EvidenceItem", "Thesaurus", "Unit", "cached_index"]
 
 #: evidence kinds, strongest first. The first six are delivered work; planned work and proposals never are.
 EVIDENCE_KINDS: tuple[str, ...] = ("stated-focus", "programme", "platform", "delivered-activity",
@@ -188,7 +190,7 @@ class AnalysisIndex:
         self.thesaurus = Thesaurus.from_rows(_plain(select_table(store, "index-concepts")))
         self.units: dict[str, Unit] = {}
         self.country_labels: dict[str, str] = {}
-        self.claims: dict[str, dict[str, list[Claim]]] = defaultdict(lambda: defaultdict(list))
+        self.claims: dict[str, dict[str, list[Claim]]] = {}
         self.evidence: list[EvidenceItem] = []
         self.by_owner: dict[str, list[int]] = defaultdict(list)
         self.by_concept: dict[str, list[int]] = defaultdict(list)
@@ -230,7 +232,7 @@ class AnalysisIndex:
         for r in rows:
             self.country_labels[r["country"]] = r["countryLabel"]
             sd = _period(r.get("sourceDate"))
-            self.claims[r["unit"]][r["country"]].append(Claim(
+            self.claims.setdefault(r["unit"], {}).setdefault(r["country"], []).append(Claim(
                 r["country"], r["role"], _period(r.get("since")), _period(r.get("until")),
                 r.get("founding") == "true", r["source"], sd.start if sd else None))
         # a day given by one source refines a year given by another for the same start (Russia in DLDD-NEAN:
@@ -553,3 +555,49 @@ class AnalysisIndex:
         mask[list(cols)] = True
         hits = np.flatnonzero((self.work_matrix & mask).any(axis=1))
         return [self.mechanisms[i] for i in hits if i != row]
+
+
+def _code_version() -> str:
+    """What the index's shape depends on besides the data: this package's code and its extraction queries."""
+    import hashlib
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    h = hashlib.sha256()
+    for f in sorted([*here.glob("*.py"), *(here.parent / "queries").glob("index-*.rq")]):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cached_index(store: SparqlStore, sources: SourceIndex | None = None) -> AnalysisIndex:
+    """The analysis index of a store, built once per validated build and kept beside the build cache.
+
+    A build is immutable and named by the digest of its inputs, so its index is too: a second process (the
+    CLI after the server, a restarted server) reads the index instead of extracting it again, which at
+    100,000 mechanisms is minutes against seconds. Stores without a build digest (remote ones) are extracted
+    each time."""
+    import pickle
+
+    from neaspec_kg.build import _cache_dir
+
+    digest = str(getattr(store, "digest", ""))
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        return AnalysisIndex(store, sources)
+    path = _cache_dir() / f"{digest}.index-{_code_version()}.pickle"
+    try:
+        with path.open("rb") as f:
+            index = pickle.load(f)
+        if isinstance(index, AnalysisIndex):
+            return index
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    index = AnalysisIndex(store, sources)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as f:
+            pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only cache is no reason to refuse an answer
+    return index

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 
 from neaspec_kg.models import ConceptRef
 from neaspec_kg.namespaces import local_id
@@ -58,12 +57,14 @@ class Thesaurus:
                 t.related.setdefault(target, set()).add(c)
         return t
 
-    def __hash__(self) -> int:  # cached walks below; one thesaurus per index
-        return id(self)
+    _up: dict[str, dict[str, int]] = field(default_factory=dict)
+    _down: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    @cache  # noqa: B019 - the thesaurus is immutable once built, and lives as long as its index
     def ancestors(self, iri: str) -> dict[str, int]:
-        """Every broader concept (transitively) with its distance in steps (the shortest)."""
+        """Every broader concept (transitively) with its distance in steps (the shortest); remembered, as the
+        thesaurus does not change once built."""
+        if iri in self._up:
+            return self._up[iri]
         out: dict[str, int] = {}
         frontier, depth = {iri}, 0
         while frontier:
@@ -75,11 +76,13 @@ class Thesaurus:
                         out[b] = depth
                         nxt.add(b)
             frontier = nxt
+        self._up[iri] = out
         return out
 
-    @cache  # noqa: B019
     def descendants(self, iri: str) -> dict[str, int]:
         """Every narrower concept (transitively) with its distance in steps."""
+        if iri in self._down:
+            return self._down[iri]
         out: dict[str, int] = {}
         frontier, depth = {iri}, 0
         while frontier:
@@ -91,6 +94,7 @@ class Thesaurus:
                         out[n] = depth
                         nxt.add(n)
             frontier = nxt
+        self._down[iri] = out
         return out
 
     def themes(self, iri: str) -> set[str]:
