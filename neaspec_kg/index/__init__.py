@@ -199,6 +199,7 @@ class AnalysisIndex:
         self.judgements: list[Judgement] = []
         self.proposals: list[Proposal] = []
         self.modality_labels: dict[str, str] = {}
+        self._text_candidates: dict[int, set[tuple[tuple[bool, str], str]]] = {}
         self._load_units(_plain(select_table(store, "index-units")))
         self._load_claims(_plain(select_table(store, "index-memberships")))
         self._load_evidence(_plain(select_table(store, "index-evidence")),
@@ -271,6 +272,8 @@ class AnalysisIndex:
                     scope=via or r.get("areaVia") or r["owner"])
             ev.concepts.add(r["concept"])
             ev.sources.add(r["source"])
+            if r.get("text"):
+                self._text_candidates.setdefault(id(ev), set()).add((self._source_key(r["source"]), r["text"]))
 
         for r in rows:
             form = r["form"]
@@ -294,6 +297,10 @@ class AnalysisIndex:
                     add(r, kind, r.get("via"))
             elif form == "proposal":
                 add(r, "proposal", r.get("plannedVia"))
+        for ev in items.values():  # the same words whichever order a store returns its rows in
+            if id(ev) in self._text_candidates:
+                ev.text = min(self._text_candidates[id(ev)])[1]
+        self._text_candidates.clear()
         self._settle_work_areas(items)
         self._settle_scopes(items)
         for ev in sorted(items.values(), key=lambda e: (RANK[e.kind], e.item, e.owner)):
@@ -340,8 +347,14 @@ class AnalysisIndex:
                 if len(scopes) == 1 and None not in scopes:
                     ev.scope = scopes.pop()  # type: ignore[assignment]
 
+    def _source_key(self, source: str) -> tuple[bool, str]:
+        """Which source's words to show when several state the same thing: the note first, then by label."""
+        s = self.sources.by_iri.get(source)
+        return (s is None or s.kind != "DocumentPart", s.label if s else source)
+
     def _load_engagements(self, rows: Iterable[dict[str, str]]) -> None:
         by_iri: dict[str, Engagement] = {}
+        rows = sorted(rows, key=lambda r: (self._source_key(r["source"]), r.get("text", "")))
         for r in rows:
             e = by_iri.get(r["engagement"])
             if e is None:
@@ -356,6 +369,7 @@ class AnalysisIndex:
 
     def _load_judgements(self, rows: Iterable[dict[str, str]]) -> None:
         by_iri: dict[str, Judgement] = {}
+        rows = sorted(rows, key=lambda r: (self._source_key(r["source"]), r.get("text", "")))
         for r in rows:
             j = by_iri.get(r["judgement"])
             if j is None:
@@ -369,6 +383,7 @@ class AnalysisIndex:
 
     def _load_proposals(self, rows: Iterable[dict[str, str]]) -> None:
         by_iri: dict[str, Proposal] = {}
+        rows = sorted(rows, key=lambda r: (self._source_key(r["source"]), r.get("text", "")))
         for r in rows:
             p = by_iri.get(r["proposal"])
             if p is None:
