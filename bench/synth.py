@@ -704,20 +704,24 @@ def write_sources(out: Path, specs: list[Spec]) -> None:
 
 # --------------------------------------------------------------------------------------------------
 
-OUR_FILES = ("sources.trig", "countries.trig", "organisations.trig")
+MARK = b"bench/synth.py"  # every file we write says so on its first line
+
+
+def _ours(path: Path) -> bool:
+    with path.open("rb") as f:
+        return MARK in f.readline()
 
 
 def _clear(out: Path) -> None:
-    """Remove what an earlier run wrote; refuse to mix with any other TriG file (the build would load it)."""
-    mech_dir = out / "mechanisms"
-    if mech_dir.is_dir():
-        for f in mech_dir.glob("syn-*.trig"):
-            f.unlink()
-    for name in OUR_FILES:
-        (out / name).unlink(missing_ok=True)
-    strangers = sorted(str(p) for p in out.rglob("*.trig"))
+    """Remove what an earlier run wrote. Any other TriG file (the build would load it) is left alone and refused,
+    so --out pointed at data/ by mistake deletes nothing."""
+    trig = sorted(out.rglob("*.trig"))
+    strangers = [str(p) for p in trig if not _ours(p)]
     if strangers:
-        raise SystemExit(f"{out} holds other TriG files the build would load: {strangers[:3]} ...")
+        raise SystemExit(f"{out} holds TriG files that bench/synth.py did not write (the build would load them "
+                         f"too): {', '.join(strangers[:3])}{' ...' if len(strangers) > 3 else ''}")
+    for p in trig:
+        p.unlink()
 
 
 def generate(n: int, out: Path, seed: int = 0, ontology_dir: Path | None = None) -> dict[str, int]:

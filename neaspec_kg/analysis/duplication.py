@@ -37,6 +37,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
+
 from neaspec_kg.analysis.evidence import (
     engagement_model,
     engagements_between,
@@ -351,6 +353,9 @@ def duplication(ix: AnalysisIndex, *, mechanism: str | None = None, theme: str |
     if (mechanism and limit is not None and as_of is None and not theme and not country and not levels
             and min_evidence == DEFAULT_MIN_EVIDENCE and not exhaustive):
         return _top_of_one(ix, mechanism, limit=limit, min_score=min_score, include_related=include_related)
+    if (not mechanism and limit is not None and as_of is None and not theme and not country and not levels
+            and min_evidence == DEFAULT_MIN_EVIDENCE and not exhaustive):
+        return _top_pairs(ix, limit=limit, min_score=min_score, include_related=include_related)
     pool = [m for m in ix.mechanisms if include_related or ix.units[m].subregional]
     judged_pairs = {frozenset(ix.owner(u) for u in j.judged) for j in ix.judgements if len(j.judged) == 2}
     pairs: set[tuple[str, str]] = set()
@@ -392,29 +397,17 @@ def duplication(ix: AnalysisIndex, *, mechanism: str | None = None, theme: str |
                              count=len(chosen), total=total, pairs=chosen, context=context)
 
 
-def _top_of_one(ix: AnalysisIndex, a: str, *, limit: int, min_score: float,
-                include_related: bool) -> DuplicationAnswer:
-    """The top ``limit`` pairs of one mechanism, exactly as the full method ranks them, computing the full
-    comparison only for the few candidates that can still reach the top.
-
-    One vectorised pass over the index's matrices gives every other mechanism a bound on its place in the
-    ranking: the best level it can reach (a note's flag; risk or coordinated when some concept meets with a
-    shared modality and two countries are shared; overlap when a concept meets; complementary otherwise) and
-    a score it cannot exceed (best concept meeting x share of countries). Candidates are compared in the
-    order of their bounds, and the search stops when the next bound cannot beat the last pair kept."""
-    import heapq
-
-    import numpy as np
-
+def _bounds(ix: AnalysisIndex, a: str, pool: np.ndarray) -> list[tuple[int, float, str]]:
+    """For every mechanism in ``pool`` that can pair with ``a``: (best level it can reach, minus the score it
+    cannot exceed, its IRI), from one vectorised pass over the index's matrices. The best level is a note's
+    flag; risk when some concept meets with a shared modality and two countries are shared; overlap when a
+    concept meets; complementary otherwise. The score bound is the best concept meeting x share of countries."""
     row = ix.mech_row[a]
-    pool = np.array([include_related or ix.units[m].subregional for m in ix.mechanisms], dtype=bool)
-    pool[row] = False
     mine = np.flatnonzero(ix.direct[row])
     judged: dict[str, set[str]] = {}
-    for j in ix.judgements:
-        owners = {ix.owner(u) for u in j.judged}
-        if len(j.judged) == 2 and a in owners and len(owners) == 2:
-            judged.setdefault((owners - {a}).pop(), set()).add(j.verdict)
+    for key, js in ix.judgements_by_pair.items():
+        if a in key:
+            judged[next(iter(key - {a}))] = {j.verdict for j in js}
     if len(mine):
         weights = ix.relation[mine].max(axis=0)  # best meeting weight of each concept with any of a's concepts
         focus_ub = (ix.direct * weights).max(axis=1)
@@ -426,7 +419,7 @@ def _top_of_one(ix: AnalysisIndex, a: str, *, limit: int, min_score: float,
         focus_ub = np.zeros(len(ix.mechanisms), dtype=np.float32)
         same = np.zeros(len(ix.mechanisms), dtype=bool)
     shared = ix.member_matrix @ ix.member_matrix[row]
-    sizes = ix.member_matrix.sum(axis=1)
+    sizes = ix.member_sizes
     smaller = np.maximum(np.minimum(sizes, sizes[row]), 1.0)
     factor = np.where(shared >= 2, shared / smaller, shared / smaller / 2)
     # platforms with their own coverage change who takes part: no tight bound on the countries there
@@ -435,37 +428,79 @@ def _top_of_one(ix: AnalysisIndex, a: str, *, limit: int, min_score: float,
     ub = focus_ub * np.minimum(factor, 1.0)
     level_ub = np.where(same & ((shared >= 2) | loose), LEVELS.index("risk"),
                         np.where(focus_ub > 0, LEVELS.index("overlap"), LEVELS.index("complementary")))
-    candidates = set(np.flatnonzero(pool & (focus_ub > 0)).tolist())
-    order = []
-    for i in candidates:
+    out = []
+    hits = np.flatnonzero(pool & (focus_ub > 0))
+    seen = set()
+    for i in hits.tolist():
         other = ix.mechanisms[i]
+        seen.add(other)
         level = 0 if "duplication-concern" in judged.get(other, ()) else int(level_ub[i])
-        order.append((level, -float(ub[i]), other))
-    for other in judged:
-        if other in ix.mech_row and pool[ix.mech_row[other]] and ix.mech_row[other] not in candidates:
-            order.append((0 if "duplication-concern" in judged[other] else LEVELS.index("complementary"), 0.0, other))
-    heapq.heapify(order)
-    pa = profile(ix, a)
+        out.append((level, -float(ub[i]), other))
+    for other, verdicts in judged.items():
+        i = ix.mech_row.get(other)
+        if i is not None and pool[i] and other not in seen:
+            out.append((0 if "duplication-concern" in verdicts else LEVELS.index("complementary"), 0.0, other))
+    return out
+
+
+def _search(ix: AnalysisIndex, sources: list[str], pool: np.ndarray, *, limit: int, min_score: float,
+            one_way: bool) -> list[PairAnswer]:
+    """The exact top ``limit`` pairs with a mechanism of ``sources``: candidates in the order of their bounds
+    (see ``_bounds``), full comparisons only while a bound can still beat the last pair kept. ``one_way``
+    counts each pair once (the other end later in the index's order), for the ranking of all pairs."""
+    import heapq
+
     kept: list[tuple[tuple[int, float, str, str], PairAnswer]] = []
-    computed = 0
-    while order:
-        bound = order[0]
-        if len(kept) >= limit and (bound[0], bound[1]) > kept[-1][0][:2]:
-            break
-        level_bound, neg_ub, other = heapq.heappop(order)
-        if -neg_ub < min_score and level_bound != 0:
-            continue
-        p = compare(ix, a, other, pa=pa)
-        computed += 1
-        if p.score < min_score and p.level != "flagged":
-            continue
-        kept.append((_pair_sort_key(p), p))
-        kept.sort(key=lambda x: x[0])
-        del kept[limit:]
-    pairs = [p for _, p in kept]
+    for a in sources:
+        row = ix.mech_row[a]
+        mask = pool.copy()
+        mask[row] = False
+        if one_way:
+            mask[: row + 1] = False
+        order = _bounds(ix, a, mask)
+        heapq.heapify(order)
+        pa: Profile | None = None
+        a_id = ix.units[a].id
+        while order:
+            level_bound, neg_ub, other = order[0]
+            if len(kept) >= limit and (level_bound, neg_ub, a_id, ix.units[other].id) > kept[-1][0]:
+                if (level_bound, neg_ub) > kept[-1][0][:2]:
+                    break  # no later candidate of this mechanism can enter the top
+                heapq.heappop(order)
+                continue
+            heapq.heappop(order)
+            if -neg_ub < min_score and level_bound != 0:
+                continue
+            pa = pa if pa is not None else profile(ix, a)
+            p = compare(ix, a, other, pa=pa)
+            if p.score < min_score and p.level != "flagged":
+                continue
+            if not p.meetings and not p.judgements:
+                continue
+            kept.append((_pair_sort_key(p), p))
+            kept.sort(key=lambda x: x[0])
+            del kept[limit:]
+    return [p for _, p in kept]
+
+
+def _top_of_one(ix: AnalysisIndex, a: str, *, limit: int, min_score: float,
+                include_related: bool) -> DuplicationAnswer:
+    """The top ``limit`` pairs of one mechanism, exactly as the full method ranks them, comparing in full only
+    the few candidates that can still reach the top (see ``_bounds`` and ``_search``)."""
+    pool = np.array([include_related or ix.units[m].subregional for m in ix.mechanisms], dtype=bool)
+    pairs = _search(ix, [a], pool, limit=limit, min_score=min_score, one_way=False)
     context = [judgement_model(ix, j) for j in ix.judgements if len(j.judged) == 1 and a in j.judged]
     return DuplicationAnswer(mechanism=ix.units[a].id, as_of=None, min_score=min_score, count=len(pairs),
                              total=None, pairs=pairs, context=context)
+
+
+def _top_pairs(ix: AnalysisIndex, *, limit: int, min_score: float, include_related: bool) -> DuplicationAnswer:
+    """The top ``limit`` pairs of all mechanisms, exactly as the exhaustive ranking gives them."""
+    pool = np.array([include_related or ix.units[m].subregional for m in ix.mechanisms], dtype=bool)
+    sources = [m for m, keep in zip(ix.mechanisms, pool, strict=True) if keep]
+    pairs = _search(ix, sources, pool, limit=limit, min_score=min_score, one_way=True)
+    return DuplicationAnswer(mechanism=None, as_of=None, min_score=min_score, count=len(pairs), total=None,
+                             pairs=pairs, context=[])
 
 
 __all__ = ["LEVELS", "LEVEL_LABELS", "CountryRef", "compare", "duplication", "meetings", "profile"]

@@ -458,6 +458,7 @@ class AnalysisIndex:
             for c in self.members(m, None):
                 members[row, self.country_col[c]] = 1.0
         self.member_matrix = members
+        self.member_sizes = members.sum(axis=1)
         covering = {self.owner(u) for u, cs in self.claims.items()
                     if u != self.owner(u) and any(c.role == "coverage" for x in cs.values() for c in x)}
         self.has_coverage = np.array([m in covering for m in self.mechanisms], dtype=bool)
