@@ -29,16 +29,16 @@ import pyoxigraph as ox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.synth import generate  # noqa: E402
-from neaspec_kg.analysis.duplication import duplication  # noqa: E402
-from neaspec_kg.analysis.focus import FocusResolver  # noqa: E402
-from neaspec_kg.analysis.overlap import overlap  # noqa: E402
-from neaspec_kg.build import ValidatedGraph, _entail, _parse, build  # noqa: E402
-from neaspec_kg.config import PROJECT_ROOT, Paths  # noqa: E402
-from neaspec_kg.graph import select_table  # noqa: E402
-from neaspec_kg.index import AnalysisIndex  # noqa: E402
-from neaspec_kg.namespaces import ONTOLOGY_GRAPH  # noqa: E402
-from neaspec_kg.store import OxigraphStore  # noqa: E402
+from bench.synth import generate
+from neaspec_kg.analysis.duplication import duplication
+from neaspec_kg.analysis.focus import FocusResolver
+from neaspec_kg.analysis.overlap import overlap
+from neaspec_kg.build import ValidatedGraph, _entail, _parse, build
+from neaspec_kg.config import PROJECT_ROOT, Paths
+from neaspec_kg.graph import select_table
+from neaspec_kg.index import AnalysisIndex
+from neaspec_kg.namespaces import ONTOLOGY_GRAPH
+from neaspec_kg.store import OxigraphStore
 
 INDEX_QUERIES = ["index-sources", "focus-labels", "index-concepts", "index-units", "index-memberships",
                  "index-evidence", "index-modalities", "index-engagements", "index-judgements", "index-proposals"]
@@ -142,8 +142,6 @@ def measure(n: int, args: argparse.Namespace) -> None:
             print(f"  {'top-10 pairs, all mechanisms':34} not measured above --pairs-max {args.pairs_max:,}: "
                   "no precomputed all-pairs table yet")
         print(f"  {'peak RSS, this process + children':34} {peak_rss_mb():10.0f} MB")
-        del store, ix, graph, quads
-        gc.collect()
 
 
 def main(argv: list[str] | None = None) -> int:
