@@ -451,8 +451,27 @@ def _search(ix: AnalysisIndex, sources: list[str], pool: np.ndarray, *, limit: i
     import heapq
 
     kept: list[tuple[tuple[int, float, str, str], PairAnswer]] = []
+    done: set[tuple[str, str]] = set()
+
+    def keep(p: PairAnswer) -> None:
+        kept.append((_pair_sort_key(p), p))
+        kept.sort(key=lambda x: x[0])
+        del kept[limit:]
+
+    if one_way:
+        # the note's flags rank first whatever their score: take them first, so that the search of the others
+        # can stop as soon as no later mechanism can beat the pairs kept (ties go to the lower ids)
+        for key, js in ix.judgements_by_pair.items():
+            if not any(j.verdict == "duplication-concern" for j in js):
+                continue
+            a, b = sorted(key, key=lambda m: ix.mech_row.get(m, -1))
+            if a in ix.mech_row and b in ix.mech_row and pool[ix.mech_row[a]] and pool[ix.mech_row[b]]:
+                keep(compare(ix, a, b))
+                done.add((a, b))
     for a in sources:
         row = ix.mech_row[a]
+        if one_way and len(kept) >= limit and (LEVELS.index("risk"), -1.0, ix.units[a].id) > kept[-1][0][:3]:
+            break  # no pair of this mechanism or a later one can enter the top
         mask = pool.copy()
         mask[row] = False
         if one_way:
@@ -469,7 +488,7 @@ def _search(ix: AnalysisIndex, sources: list[str], pool: np.ndarray, *, limit: i
                 heapq.heappop(order)
                 continue
             heapq.heappop(order)
-            if -neg_ub < min_score and level_bound != 0:
+            if (-neg_ub < min_score and level_bound != 0) or (a, other) in done:
                 continue
             pa = pa if pa is not None else profile(ix, a)
             p = compare(ix, a, other, pa=pa)
@@ -477,9 +496,7 @@ def _search(ix: AnalysisIndex, sources: list[str], pool: np.ndarray, *, limit: i
                 continue
             if not p.meetings and not p.judgements:
                 continue
-            kept.append((_pair_sort_key(p), p))
-            kept.sort(key=lambda x: x[0])
-            del kept[limit:]
+            keep(p)
     return [p for _, p in kept]
 
 
