@@ -197,12 +197,16 @@ def rest_router() -> APIRouter:
                     description="also mechanisms outside Table 2 (conventions, partnerships)")] = False,
                 related_concepts: Annotated[bool, Query(description="also related focus areas (weaker)")] = False,
                 broader_concepts: Annotated[bool, Query(
-                    description="also mechanisms working on something broader (weaker)")] = False) -> Response:
+                    description="also mechanisms working on something broader (weaker)")] = False,
+                limit: Annotated[int, Query(ge=1, le=10_000, description=(
+                    "at most this many mechanisms in each list, strongest evidence first; `total` says how many "
+                    "were found"))] = 500) -> Response:
         s = service(request)
-        key = ("overlap", focus, country, as_of, min_evidence, include_related, related_concepts, broader_concepts)
+        key = ("overlap", focus, country, as_of, min_evidence, include_related, related_concepts, broader_concepts,
+               limit)
         return s.answer(key, lambda: s.analyst.overlap(
             focus, country=country, as_of=as_of, min_evidence=min_evidence, include_related=include_related,
-            related_concepts=related_concepts, broader_concepts=broader_concepts))
+            related_concepts=related_concepts, broader_concepts=broader_concepts, limit=limit))
 
     @r.get("/duplication", tags=["analysis"], response_model=DuplicationAnswer, responses=PROBLEMS,
            summary="Pairs of mechanisms ranked as paragraph 36 of the note judges duplication, each explained "

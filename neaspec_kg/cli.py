@@ -171,7 +171,8 @@ def _unit_name(u: object) -> str:
 def cmd_overlap(args: argparse.Namespace) -> int:
     result = _analyst(args).overlap(args.focus, country=args.country, as_of=args.as_of,
                                     min_evidence=args.min_evidence, include_related=args.include_related,
-                                    related_concepts=args.related_concepts, broader_concepts=args.broader_concepts)
+                                    related_concepts=args.related_concepts, broader_concepts=args.broader_concepts,
+                                    limit=args.limit)
     if args.format == "json":
         _json(result)
         return 0
@@ -187,6 +188,8 @@ def cmd_overlap(args: argparse.Namespace) -> int:
     if args.format == "table":
         print()
         print(result.summary)
+        if result.total > len(result.mechanisms):
+            print(f"{len(result.mechanisms)} of {result.total} mechanisms shown (--limit)")
         print("shared members: " + ("; ".join(f"{s.country.label} ({', '.join(s.mechanisms)})"
                                              for s in result.shared_members) or "none"))
         for e in result.engagements:
@@ -427,6 +430,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--related-concepts", action="store_true", help="also related focus areas (weaker)")
     sp.add_argument("--broader-concepts", action="store_true",
                     help="also mechanisms working on something broader (weaker)")
+    sp.add_argument("--limit", type=int, help="at most this many mechanisms in each list (strongest first)")
     sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
     sp = add("duplication", cmd_duplication, "pairs of mechanisms ranked as paragraph 36 judges duplication")
     sp.add_argument("--theme", help="only pairs that share this theme (free text or id)")

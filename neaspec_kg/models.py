@@ -117,6 +117,8 @@ class OverlapAnswer(Model):
     mechanisms: list[MechanismOnFocus]
     planned_or_proposed: list[MechanismOnFocus] = Field(
         description="work that is only planned or proposed, never shown as delivered")
+    total: int = Field(description="mechanisms with delivered work found, before any limit")
+    total_planned_or_proposed: int = Field(description="mechanisms with only planned or proposed work found")
     shared_members: list[SharedMember]
     engagements: list[EngagementRef]
     summary: str

@@ -60,11 +60,11 @@ class Analyst:
 
     def overlap(self, focus: str, *, country: str | None = None, as_of: str | None = None,
                 min_evidence: str = "engagement", include_related: bool = False, related_concepts: bool = False,
-                broader_concepts: bool = False) -> OverlapAnswer:
+                broader_concepts: bool = False, limit: int | None = None) -> OverlapAnswer:
         """Who works on ``focus`` (free text, id or IRI) or anything narrower, with the evidence for each."""
         return overlap(self.index, self.focus.resolve(focus), country=country.upper() if country else None,
                        as_of=parse_as_of(as_of), min_evidence=min_evidence, include_related=include_related,
-                       related_concepts=related_concepts, broader_concepts=broader_concepts)
+                       related_concepts=related_concepts, broader_concepts=broader_concepts, limit=limit)
 
     def duplication(self, *, mechanism: str | None = None, theme: str | None = None, country: str | None = None,
                     as_of: str | None = None, min_score: float = 0.0, limit: int | None = 10,

@@ -56,8 +56,9 @@ def targets(ix: AnalysisIndex, concepts: list[Concept], *, related: bool = False
 
 def overlap(ix: AnalysisIndex, concepts: list[Concept], *, country: str | None = None, as_of: date | None = None,
             min_evidence: str = "engagement", include_related: bool = False, related_concepts: bool = False,
-            broader_concepts: bool = False) -> OverlapAnswer:
-    """Mechanisms (and their platforms) that work on the concepts, strongest evidence first."""
+            broader_concepts: bool = False, limit: int | None = None) -> OverlapAnswer:
+    """Mechanisms (and their platforms) that work on the concepts, strongest evidence first; the first
+    ``limit`` of each list when given (``total`` says how many there are)."""
     wanted = targets(ix, concepts, related=related_concepts, broader=broader_concepts)
     floor = RANK[min_evidence]
     country_i = country_iri(country) if country else None
@@ -74,10 +75,11 @@ def overlap(ix: AnalysisIndex, concepts: list[Concept], *, country: str | None =
             matched.add(concept)
             hits[ev.owner][i] = (matched, match if MATCH_ORDER[match] < MATCH_ORDER[best] else best)
 
-    delivered_rows: list[MechanismOnFocus] = []
-    planned_rows: list[MechanismOnFocus] = []
+    # country filter first (cheap), then rank the mechanisms on plain numbers, and build the answer's models
+    # only for those shown: at 100,000 mechanisms an everyday focus finds tens of thousands
+    parts: dict[bool, list[tuple[tuple[int, int, str], str, dict[int, tuple[set[str], str]]]]] = {True: [], False: []}
+    statuses: dict[int, str] = {}
     for owner, found in hits.items():
-        statuses: dict[int, str] = {}
         if country_i:
             for i in found:
                 known, unsure = ix.participation(ix.evidence[i].scope, as_of)
@@ -89,10 +91,18 @@ def overlap(ix: AnalysisIndex, concepts: list[Concept], *, country: str | None =
                 elif country_i in unsure:
                     statuses[i] = "uncertain"
             found = {i: v for i, v in found.items() if i in statuses}
-        for delivered, rows in ((True, delivered_rows), (False, planned_rows)):
+        for delivered in (True, False):
             part = {i: v for i, v in found.items() if ix.evidence[i].delivered == delivered}
-            if not part:
-                continue
+            if part:
+                unit = ix.units[owner]
+                key = (min(RANK[ix.evidence[i].kind] for i in part), min(MATCH_ORDER[m] for _, m in part.values()),
+                       unit.acronym or unit.id)
+                parts[delivered].append((key, owner, part))
+    totals = {d: len(v) for d, v in parts.items()}
+    rows_of: dict[bool, list[MechanismOnFocus]] = {True: [], False: []}
+    for delivered, entries in parts.items():
+        entries.sort(key=lambda e: e[0])
+        for _key, owner, part in entries[:limit] if limit is not None else entries:
             evidence = sorted((evidence_model(ix, ix.evidence[i], m, match) for i, (m, match) in part.items()),
                               key=evidence_sort_key)
             known, unsure = ix.participation(owner, as_of)
@@ -101,18 +111,13 @@ def overlap(ix: AnalysisIndex, concepts: list[Concept], *, country: str | None =
                 order = ["member", "covered", "observer", "uncertain"]
                 status = min((statuses[i] for i in part), key=order.index)
             platforms = {ix.evidence[i].via for i in part if ix.evidence[i].via}
-            rows.append(MechanismOnFocus(
+            rows_of[delivered].append(MechanismOnFocus(
                 mechanism=ix.units[owner].ref(), strongest=evidence[0].kind, evidence=evidence,
                 platforms=[ix.units[p].ref() for p in sorted(platforms) if p in ix.units],
                 members=[ix.country_ref(c) for c in sorted(k for k, r in known.items() if r == "member")],
                 uncertain_members=[ix.country_ref(c) for c in sorted(unsure)],
                 country_status=status))  # type: ignore[arg-type]
-
-    def rank(m: MechanismOnFocus) -> tuple[int, int, str]:
-        return (RANK[m.strongest], min(MATCH_ORDER[e.match] for e in m.evidence), m.mechanism.acronym or m.mechanism.id)
-
-    delivered_rows.sort(key=rank)
-    planned_rows.sort(key=rank)
+    delivered_rows, planned_rows = rows_of[True], rows_of[False]
     ids = [m.mechanism.iri for m in delivered_rows]
     shared: dict[str, list[str]] = defaultdict(list)
     for m in delivered_rows:
@@ -125,7 +130,8 @@ def overlap(ix: AnalysisIndex, concepts: list[Concept], *, country: str | None =
         focus=[c.ref() for c in concepts], searched=len(wanted), country=country,
         as_of=as_of.isoformat() if as_of else None, min_evidence=min_evidence,  # type: ignore[arg-type]
         include_related=related_concepts, include_broader=broader_concepts,
-        mechanisms=delivered_rows, planned_or_proposed=planned_rows,
+        mechanisms=delivered_rows, planned_or_proposed=planned_rows, total=totals[True],
+        total_planned_or_proposed=totals[False],
         shared_members=[SharedMember(country=ix.country_ref(country_iri(c)), mechanisms=sorted(ms))
                         for c, ms in sorted(shared.items()) if len(ms) >= 2],
         engagements=engagements, summary="")
@@ -145,8 +151,9 @@ def summarise(a: OverlapAnswer) -> str:
         for m in a.mechanisms:
             via = f" via {names([p.acronym or p.label for p in m.platforms])}" if m.platforms else ""
             parts.append(f"{m.mechanism.acronym or m.mechanism.label} ({KIND_LABELS[m.strongest]}{via})")
-        n = len(a.mechanisms)
-        out = f"{n} mechanism{'s' if n != 1 else ''} work{'s' if n == 1 else ''} on {what}{where}{when}: " \
+        n = a.total
+        shown = "" if n == len(a.mechanisms) else f" (the first {len(a.mechanisms)})"
+        out = f"{n} mechanism{'s' if n != 1 else ''} work{'s' if n == 1 else ''} on {what}{where}{when}{shown}: " \
               + "; ".join(parts) + "."
     if a.planned_or_proposed:
         out += " Only planned or proposed, not delivered: " + "; ".join(
