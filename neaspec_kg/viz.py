@@ -949,7 +949,9 @@ def _asset(url: str) -> str:
 
 
 class _ResourceScan(HTMLParser):
-    """Every URL-valued attribute of every element (script and style contents are not markup)."""
+    """Every URL-valued attribute of every element, and the CSS of the page (``<style>`` contents and
+    ``style`` attributes): the only places a browser loads from. Text, scripts and their data are not looked
+    at, so a user's words echoed on the page ("url(//example.org/x)") are never mistaken for a resource."""
 
     ATTRS: ClassVar[set[str]] = {"src", "href", "srcset", "action", "formaction", "poster", "data", "background",
                                  "manifest", "ping"}
@@ -957,11 +959,24 @@ class _ResourceScan(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.found: list[tuple[str, str, str]] = []
+        self.css: list[str] = []
+        self._in_style = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         for name, value in attrs:
             if name in self.ATTRS and value is not None:
                 self.found.append((tag, name, value))
+            if name == "style" and value:
+                self.css.append(value)
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self.css.append(data)
 
 
 _EXTERNAL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
@@ -977,8 +992,9 @@ def assert_offline(page: str, *, allow_links: bool = False) -> None:
     scan.close()
     bad = [f"<{t} {n}={v!r}>" for t, n, v in scan.found
            if _EXTERNAL.match(v) and not (allow_links and t == "a" and n == "href")]
-    bad += re.findall(r"url\(\s*['\"]?\s*(?:https?:)?//[^)]*\)", page, re.IGNORECASE)
-    bad += re.findall(r"@import\s+['\"](?:https?:)?//[^'\"]*['\"]", page, re.IGNORECASE)
+    css = "\n".join(scan.css)
+    bad += re.findall(r"url\(\s*['\"]?\s*(?:https?:)?//[^)]*\)", css, re.IGNORECASE)
+    bad += re.findall(r"@import\s+['\"](?:https?:)?//[^'\"]*['\"]", css, re.IGNORECASE)
     if bad:
         raise VizError("the page would load from outside this server: " + "; ".join(bad[:5]))
 

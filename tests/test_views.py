@@ -522,3 +522,16 @@ def test_offline_guard_refuses_external_resources() -> None:
 def test_a_changed_pyvis_template_fails_loudly() -> None:
     with pytest.raises(viz.VizError, match="pyvis template"):
         viz.localise("<html><head><script src='https://cdn.example/vis.js'></script></head><body></body></html>")
+
+
+@pytest.mark.parametrize("params", [{"focus": "url(//evil.example/x)"},
+                                    {"focus": "air quality", "country": "url(//evil.example/x)"},
+                                    {"focus": "air quality", "as_of": "url(//e.x/y)"},
+                                    {"focus": "@import 'http://evil.example/x.css'"}])
+def test_user_text_echoed_on_a_page_is_never_taken_for_a_resource(http: httpx.Client,
+                                                                   params: dict[str, str]) -> None:
+    """The offline check looks at where a browser loads from (attributes, CSS), not at echoed words."""
+    r = http.get("/graph/overlap", params=params)
+    assert 400 <= r.status_code < 500 and "Traceback" not in r.text
+    if "text/html" in r.headers["content-type"]:
+        assert "evil.example" not in " ".join(links_of(r.text))
