@@ -22,6 +22,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.headers import SecurityHeaders
 from api.linked_data import linked_data_router
 from api.problems import ProblemError, install_problem_handlers
 from api.query_pool import QueryPool
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     # graph pages embed every node's facts and sources (about 7x smaller gzipped); clients that do not ask
     # for gzip (SPARQL tools, load generators) get plain bodies
     app.add_middleware(GZipMiddleware, minimum_size=2048)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer, errors included, carries the headers
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -245,3 +245,15 @@ def test_thesaurus_page_shows_the_whole_tree_with_labels(client: httpx.Client) -
         for alt in node["alt_labels"]:
             assert alt["label"].replace("&", "&amp;") in r.text
     assert not re.findall(r'(?:src|href)=["\']https?://', r.text)
+
+
+def test_security_headers_on_every_answer(client: httpx.Client) -> None:
+    for path in ["/", "/graph", "/docs", "/mechanisms", "/overlap?focus=nothing-at-all", "/thesaurus", "/healthz"]:
+        r = client.get(path)
+        assert r.headers["x-content-type-options"] == "nosniff", path
+        assert r.headers["x-frame-options"] == "DENY" and r.headers["referrer-policy"] == "no-referrer", path
+        if r.headers["content-type"].startswith("text/html"):
+            csp = r.headers["content-security-policy"]
+            assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp, path
+    editor = client.get("/sparql", headers={"Accept": "text/html"})
+    assert "script-src 'self';" in editor.headers["content-security-policy"]  # the editor keeps its stricter one
