@@ -109,6 +109,12 @@ class QuerySyntaxError(QueryPoolError):
         self.message, self.line, self.column = message, line, column
 
 
+class TooManyBytes(QueryPoolError):
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"result larger than {limit} bytes")
+
+
 class TooManyRows(QueryPoolError):
     def __init__(self, limit: int) -> None:
         super().__init__(f"the result has more than {limit} rows")
@@ -224,22 +230,32 @@ def dataset_summary(store: ox.Store) -> dict[str, Any]:
     return {"default_triples": default, "named_graphs": dict(sorted(named.items()))}
 
 
+class _TooBig(Exception):
+    """Raised inside a serialiser when the answer passes the byte budget."""
+
+
 class _CountingSink:
-    """A binary sink for pyoxigraph's TSV serialiser that counts result lines as they are written.
+    """A binary sink for pyoxigraph's serialisers that counts lines and bytes as they are written.
 
     TSV has exactly one line per solution (newlines inside literals are escaped), so counting newlines
-    counts rows; passing the cap raises inside the serialiser, which stops the query's evaluation."""
+    counts rows; passing either cap raises inside the serialiser, which stops the query's evaluation, so an
+    answer of a few rows blown up to hundreds of megabytes (REPLACE, CONCAT) is refused before it exists."""
 
-    def __init__(self, max_rows: int) -> None:
+    def __init__(self, max_rows: int | None, max_bytes: int | None) -> None:
         self.chunks: list[bytes] = []
         self.lines = 0
-        self.max_lines = max_rows + 1  # the header line
+        self.size = 0
+        self.max_lines = None if max_rows is None else max_rows + 1  # the header line
+        self.max_bytes = max_bytes
 
     def write(self, data: bytes) -> int:
         chunk = bytes(data)
         self.lines += chunk.count(b"\n")
-        if self.lines > self.max_lines:
+        self.size += len(chunk)
+        if self.max_lines is not None and self.lines > self.max_lines:
             raise _Overflow
+        if self.max_bytes is not None and self.size > self.max_bytes:
+            raise _TooBig
         self.chunks.append(chunk)
         return len(chunk)
 
@@ -247,18 +263,22 @@ class _CountingSink:
         pass
 
 
-def _serialize_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> tuple[bytes, int]:
-    sink = _CountingSink(max_rows)
+def _serialize_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int,
+                         max_bytes: int | None = None) -> tuple[bytes, int]:
+    sink = _CountingSink(max_rows, max_bytes)
     result.serialize(sink, format=ox.QueryResultsFormat.TSV)
     tsv = b"".join(sink.chunks)
     rows = max(sink.lines - 1, 0)
     if fmt == "tsv":
         return tsv, rows
     # TSV is lossless (terms in N-Triples/Turtle syntax, blank node labels kept): re-read and write the
-    # requested format with pyoxigraph's serialiser, now that the row count is known to be within the cap
+    # requested format with pyoxigraph's serialiser, now that the row count is known to be within the cap,
+    # again counting bytes (JSON and XML are larger than TSV)
     solutions = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
     assert isinstance(solutions, ox.QuerySolutions)
-    return solutions.serialize(format=RESULTS_FORMATS[fmt]) or b"", rows
+    out = _CountingSink(None, max_bytes)
+    solutions.serialize(out, format=RESULTS_FORMATS[fmt])
+    return b"".join(out.chunks), rows
 
 
 def _capped(triples: Iterable[ox.Triple], max_rows: int, counter: list[int]) -> Iterator[ox.Triple]:
@@ -279,7 +299,8 @@ def _dataset_kwargs(job: QueryJob) -> dict[str, Any]:
     }
 
 
-def execute(store: ox.Store, job: QueryJob, max_rows: int, prefixes: Mapping[str, str]) -> tuple[Any, ...]:
+def execute(store: ox.Store, job: QueryJob, max_rows: int, prefixes: Mapping[str, str],
+            max_bytes: int | None = None) -> tuple[Any, ...]:
     """Evaluate and serialise one job; the reply is a plain tuple (cheap to pickle, no classes needed)."""
     started = time.perf_counter()
     try:
@@ -289,7 +310,7 @@ def execute(store: ox.Store, job: QueryJob, max_rows: int, prefixes: Mapping[str
             if job.select_format is None:
                 return ("not-acceptable", kind)
             fmt = job.select_format
-            body, rows = _serialize_solutions(result, fmt, max_rows)
+            body, rows = _serialize_solutions(result, fmt, max_rows, max_bytes)
         elif isinstance(result, ox.QueryBoolean):
             kind = "boolean"
             if job.ask_format not in BOOLEAN_FORMATS:
@@ -304,10 +325,13 @@ def execute(store: ox.Store, job: QueryJob, max_rows: int, prefixes: Mapping[str
             counter = [0]
             rdf_format = GRAPH_FORMATS[fmt]
             extra = {"prefixes": dict(prefixes)} if rdf_format is ox.RdfFormat.TURTLE else {}
-            body = ox.serialize(_capped(result, max_rows, counter), format=rdf_format, **extra) or b""
-            rows = counter[0]
+            sink = _CountingSink(None, max_bytes)
+            ox.serialize(_capped(result, max_rows, counter), sink, format=rdf_format, **extra)
+            body, rows = b"".join(sink.chunks), counter[0]
     except _Overflow:
         return ("too-many", max_rows)
+    except _TooBig:
+        return ("too-big", max_bytes)
     except SyntaxError as exc:
         message = str(exc.msg if getattr(exc, "msg", None) else exc)
         position = _SYNTAX_POSITION.match(message)
@@ -322,7 +346,7 @@ def execute(store: ox.Store, job: QueryJob, max_rows: int, prefixes: Mapping[str
 
 
 def _worker_main(conn: Connection, max_rows: int, prefixes: dict[str, str], isolate: bool,
-                 memory_mb: int | None) -> None:
+                 memory_mb: int | None, max_bytes: int | None = None) -> None:
     """Body of a worker process: load the dataset once, then answer jobs until told to stop."""
     in_empty_netns = _isolate_network() if isolate else False
     _limit_memory(memory_mb)
@@ -337,7 +361,7 @@ def _worker_main(conn: Connection, max_rows: int, prefixes: dict[str, str], isol
         if job is None:
             return
         try:
-            conn.send(execute(store, job, max_rows, prefixes))
+            conn.send(execute(store, job, max_rows, prefixes, max_bytes))
         except (BrokenPipeError, ConnectionResetError):
             return  # the server went away (or killed this job's wait) while the answer was being sent
 
@@ -436,6 +460,7 @@ class QueryPool:
         queue_limit: int = 32,
         timeout_s: float = 10.0,
         max_rows: int = 100_000,
+        max_bytes: int | None = None,
         prefixes: Mapping[str, str] | None = None,
         isolate_network: bool = True,
         memory_limit_mb: int | None = None,
@@ -448,6 +473,7 @@ class QueryPool:
         self.queue_limit = queue_limit
         self.timeout_s = timeout_s
         self.max_rows = max_rows
+        self.max_bytes = max_bytes
         self._prefixes = dict(prefixes or {})
         self._isolate = isolate_network
         self._memory_mb = memory_limit_mb
@@ -520,7 +546,8 @@ class QueryPool:
             theirs.close()
         worker = _Worker(process, Connection(ours.detach()), isolated=False)
         try:
-            worker.conn.send({"max_rows": self.max_rows, "prefixes": self._prefixes, "isolate": self._isolate,
+            worker.conn.send({"max_rows": self.max_rows, "max_bytes": self.max_bytes,
+                              "prefixes": self._prefixes, "isolate": self._isolate,
                               "memory_mb": self._memory_mb})
             worker.conn.send_bytes(self._nquads)
             if not worker.conn.poll(self._start_timeout_s):
@@ -616,6 +643,8 @@ class QueryPool:
             raise QuerySyntaxError(reply[1], reply[2], reply[3])
         if tag == "too-many":
             raise TooManyRows(reply[1])
+        if tag == "too-big":
+            raise TooManyBytes(reply[1])
         if tag == "not-acceptable":
             raise NotAcceptable(reply[1])
         if tag == "timeout":

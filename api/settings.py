@@ -45,6 +45,8 @@ class Settings:
     query_timeout_s: float = 10.0
     #: most result rows (SELECT) or triples (CONSTRUCT/DESCRIBE) one response may hold
     max_rows: int = 100_000
+    #: most bytes one SPARQL response may hold, counted while it is produced in the worker
+    max_response_bytes: int = 16_000_000
     #: largest request body (or query string) accepted, in bytes
     max_request_bytes: int = 1_000_000
     #: SPARQL worker processes (each holds its own copy of the store)
@@ -60,7 +62,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
 
     def __post_init__(self) -> None:
-        for name in ("query_timeout_s", "max_rows", "max_request_bytes", "workers", "queue_limit"):
+        for name in ("query_timeout_s", "max_rows", "max_response_bytes", "max_request_bytes", "workers",
+                     "queue_limit"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
 

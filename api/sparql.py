@@ -46,6 +46,7 @@ from api.query_pool import (
     QueryResult,
     QuerySyntaxError,
     QueryTimeout,
+    TooManyBytes,
     TooManyRows,
     WorkerCrashed,
 )
@@ -618,6 +619,11 @@ def sparql_router(pool: QueryPool, settings: Settings) -> APIRouter:
                            f"The result has more than {exc.limit} rows, the most this endpoint returns. Add a "
                            "LIMIT (with OFFSET to page through the result) or narrow the query.",
                            limit=exc.limit) from None
+        except TooManyBytes as exc:
+            raise _problem(422, "result-too-large", "Result too large",
+                           f"The result is larger than {exc.limit} bytes, the most this endpoint returns. Select "
+                           "fewer or shorter values (avoid building long strings), add a LIMIT (with OFFSET to "
+                           "page through the result), or narrow the query.", limit_bytes=exc.limit) from None
         except NotAcceptable as exc:
             raise _not_acceptable(exc.kind) from None
         except QueryTimeout as exc:

@@ -751,3 +751,21 @@ def test_pool_restarts_in_a_new_event_loop() -> None:
     for _ in range(2):
         assert asyncio.run(once()) == b'?o\n"o"\n'
     assert pool.dataset == {"default_triples": 1, "named_graphs": {"urn:g": 1}}
+
+
+def test_answers_are_capped_in_bytes_as_well_as_rows(validated: ValidatedGraph) -> None:
+    """A few hundred bytes of query can ask for hundreds of megabytes of answer (REPLACE blows every row up):
+    the worker counts bytes while it serialises and refuses past the budget, before anything is built."""
+    settings = replace(SETTINGS, workers=1, max_response_bytes=50_000)
+    blow_up = ('SELECT ?big WHERE { ?s ?p ?o BIND(REPLACE(REPLACE(REPLACE(STR(?s), "(.)", "$1$1$1$1"), '
+               '"(.)", "$1$1$1$1"), "(.)", "$1$1$1$1") AS ?big) } LIMIT 50')
+    with live_server(create_app(settings, graph=validated)) as base, httpx.Client(base_url=base, timeout=30) as c:
+        for accept in ("application/sparql-results+json", "text/csv", "application/sparql-results+xml"):
+            r = c.post("/sparql", data={"query": blow_up}, headers={"Accept": accept})
+            assert_problem(r, 422, "result-too-large")
+            assert r.json()["limit_bytes"] == 50_000 and "LIMIT" in r.json()["detail"]
+        graph = c.post("/sparql", data={"query": "CONSTRUCT WHERE { ?s ?p ?o }"}, headers={"Accept": "text/turtle"})
+        assert_problem(graph, 422, "result-too-large")
+        small = c.post("/sparql", data={"query": "SELECT ?s WHERE { ?s a <https://w3id.org/neaspec-kg/ontology#"
+                                                 "SubregionalMechanism> }"})
+        assert small.status_code == 200 and len(small.json()["results"]["bindings"]) == 8
