@@ -2,7 +2,8 @@
 
 Answers are serialised once per distinct set of parameters and kept (``RestService._memo``): the
 graph never changes while a server runs, so a repeated question costs a dictionary lookup. The memo
-is bounded, so hostile callers cannot grow it without limit.
+is bounded in entries and in bytes (an answer larger than an eighth of the budget is served but not
+kept), so hostile callers cannot grow the server's memory without limit.
 """
 from __future__ import annotations
 
@@ -61,12 +62,14 @@ EXPORT_PATTERN = "^(" + "|".join(re.escape(f) for f in [*FORMATS, *TABLES]) + ")
 class RestService:
     """The analysis objects of one store, and a bounded memo of serialised answers."""
 
-    def __init__(self, store: SparqlStore, memo_size: int = 2048) -> None:
+    def __init__(self, store: SparqlStore, memo_size: int = 2048, memo_bytes: int = 64_000_000) -> None:
         self.store = store
         self.analyst = Analyst(store)
         self.profiles = Profiles(store, self.analyst.sources, self.analyst.focus)
         self._memo: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         self._memo_size = memo_size
+        self._memo_bytes = memo_bytes
+        self._memo_total = 0
         self._lock = Lock()
 
     def memo(self, key: tuple[Any, ...], produce: Callable[[], bytes]) -> bytes:
@@ -77,10 +80,16 @@ class RestService:
                 self._memo.move_to_end(key)
                 return body
         body = produce()
+        if len(body) > self._memo_bytes // 8:
+            return body  # one answer may not take over the memo: served, not kept
         with self._lock:
+            old = self._memo.pop(key, None)
+            self._memo_total -= len(old) if old is not None else 0
             self._memo[key] = body
-            if len(self._memo) > self._memo_size:
-                self._memo.popitem(last=False)
+            self._memo_total += len(body)
+            while len(self._memo) > self._memo_size or self._memo_total > self._memo_bytes:
+                _, dropped = self._memo.popitem(last=False)
+                self._memo_total -= len(dropped)
         return body
 
     def answer(self, key: tuple[Any, ...], compute: Callable[[], object]) -> Response:

@@ -257,3 +257,14 @@ def test_security_headers_on_every_answer(client: httpx.Client) -> None:
             assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp, path
     editor = client.get("/sparql", headers={"Accept": "text/html"})
     assert "script-src 'self';" in editor.headers["content-security-policy"]  # the editor keeps its stricter one
+
+
+def test_the_memo_is_bounded_in_bytes(validated: ValidatedGraph) -> None:
+    from api.rest import RestService
+    from neaspec_kg.store import OxigraphStore
+
+    service = RestService(OxigraphStore(validated), memo_size=1000, memo_bytes=10_000)
+    for i in range(50):
+        service.memo(("k", i), lambda i=i: b"x" * 900)
+    assert service._memo_total <= 10_000 and len(service._memo) == 11
+    assert service.memo(("big",), lambda: b"y" * 5_000) == b"y" * 5_000 and ("big",) not in service._memo
