@@ -275,7 +275,13 @@ def cmd_mechanism(args: argparse.Namespace) -> int:
     profile = run(store, "mechanism-profile", {"mechanism": args.id})
     assert isinstance(profile, list)
     if not profile:
-        print(f"neaspec-kg: no mechanism {args.id!r}; see 'neaspec-kg query mechanisms'", file=sys.stderr)
+        import difflib
+
+        ids = [r["id"].value if "id" in r else r["mechanism"].value.rsplit("/", 1)[-1]
+               for r in run(store, "mechanisms")]  # type: ignore[union-attr]
+        near = difflib.get_close_matches(args.id.lower(), ids, n=5, cutoff=0.5)
+        hint = f"closest ids: {', '.join(near)}" if near else "see 'neaspec-kg query mechanisms'"
+        print(f"neaspec-kg: no mechanism {args.id!r}; {hint}", file=sys.stderr)
         return 1
     members = run(store, "mechanism-members", {"mechanism": args.id, "as_of": args.as_of})
     engagements = run(store, "mechanism-engagements", {"mechanism": args.id})
@@ -374,12 +380,20 @@ def cmd_viz(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Build and validate first (an invalid graph stops the start, with the violations listed)."""
     import dataclasses
+    import socket
 
     import uvicorn
 
     from api.app import create_app
     from api.settings import Settings
 
+    with socket.socket() as probe:  # a busy port is said before minutes of building, with how to change it
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as exc:
+            print(f"neaspec-kg: cannot listen on {args.host}:{args.port} ({exc.strerror}): another server is "
+                  f"probably running there; choose another port with --port (make run PORT=...)", file=sys.stderr)
+            return 2
     if args.store != "oxigraph":
         print("neaspec-kg: serve always serves the graph it has just validated, from its embedded Oxigraph "
               "store; --store applies to the other commands (see README, 'Another SPARQL store')", file=sys.stderr)
@@ -396,7 +410,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    from neaspec_kg import __version__
+
     p = argparse.ArgumentParser(prog="neaspec-kg", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"neaspec-kg {__version__}")
     p.add_argument("--data-dir", help="folder of TriG data (default: the checkout's data/)")
     p.add_argument("--ontology-dir", help="folder of ontology Turtle and shapes (default: ontology/)")
     p.add_argument("--store", default="oxigraph",

@@ -104,3 +104,23 @@ def test_csv_tables_and_graphml(store: OxigraphStore, tmp_path) -> None:
     assert kinds == {"mechanism", "country", "focus"}
     assert sum(1 for _, d in g.nodes(data=True) if d["kind"] == "mechanism") == 8
     assert any("weight" in d for _, _, d in g.edges(data=True))
+
+
+def test_cli_helps_a_new_user(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.startswith("neaspec-kg ")
+    assert main(["mechanism", "eanat"]) == 1
+    assert "closest ids: eanet" in capsys.readouterr().err
+    assert main(["country", "Mongolia"]) == 0
+    assert "Mongolia takes part in" in capsys.readouterr().out
+    assert main(["overlap", "plastic"]) == 1
+    assert "neaspec-kg focus-areas" in capsys.readouterr().err
+    assert main(["focus-areas"]) == 0 and "Desertification (desertification)" in capsys.readouterr().out
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        assert main(["serve", "--port", str(busy.getsockname()[1])]) == 2
+    assert "--port" in capsys.readouterr().err
