@@ -1,5 +1,7 @@
-"""Response models of the REST API: they document the answers in OpenAPI (/docs) and the tests check
-real answers against them. Extra fields are allowed, so the models name what clients can rely on."""
+"""Response models of the REST API's resource routes (mechanisms, countries, focus areas, queries): they
+document the answers in OpenAPI (/docs) and the tests check real answers against them. Extra fields are
+allowed, so the models name what clients can rely on. The analysis answers (overlap, duplication, checks,
+proposals) use the library's own models, ``neaspec_kg.models``, shared with the CLI."""
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -127,54 +129,10 @@ class FocusDetail(Open):
     labels: list[Open]
 
 
-class Concept(Open):
-    id: str
-    iri: str
-    label: str
-    kind: str
 
 
-class MechanismOnFocus(Open):
-    id: str
-    label: str
-    acronym: str | None
-    matched_focus_areas: list[Concept]
-    modalities: list[str]
-    platforms: list[str] = Field(examples=[["NEACAP"]])
-    members: list[str]
-    work: list[Open]
 
 
-class SharedMember(Open):
-    id: str
-    label: str
-    mechanisms: list[str]
-
-
-class OverlapResponse(Open):
-    focus: list[Concept]
-    country: str | None
-    mechanisms: list[MechanismOnFocus]
-    shared_members: list[SharedMember]
-    engagements: list[Open]
-
-
-class PairModel(Open):
-    mechanisms: list[str] = Field(examples=[["eanet", "ltp"]], min_length=2, max_length=2)
-    labels: list[str]
-    score: float = Field(ge=0, le=1)
-    level: str = Field(examples=["likely duplication", "focus overlap", "thematic only", "none"])
-    explanation: str
-    components: dict[str, float]
-    shared_members: list[Ref]
-    shared_themes: list[str]
-    engaged: bool
-    sources: list[SourceRef]
-
-
-class DuplicationResponse(Open):
-    count: int
-    pairs: list[PairModel]
 
 
 class ParamInfo(Open):
