@@ -61,40 +61,30 @@ class Thesaurus:
     _down: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def ancestors(self, iri: str) -> dict[str, int]:
-        """Every broader concept (transitively) with its distance in steps (the shortest); remembered, as the
-        thesaurus does not change once built."""
-        if iri in self._up:
-            return self._up[iri]
-        out: dict[str, int] = {}
-        frontier, depth = {iri}, 0
-        while frontier:
-            depth += 1
-            nxt: set[str] = set()
-            for c in frontier:
-                for b in self.broader.get(c, ()):
-                    if b not in out and b != iri:
-                        out[b] = depth
-                        nxt.add(b)
-            frontier = nxt
-        self._up[iri] = out
-        return out
+        """Every broader concept (transitively) with its distance in steps (the shortest)."""
+        return self._walk(iri, self.broader, self._up)
 
     def descendants(self, iri: str) -> dict[str, int]:
         """Every narrower concept (transitively) with its distance in steps."""
-        if iri in self._down:
-            return self._down[iri]
+        return self._walk(iri, self.narrower, self._down)
+
+    @staticmethod
+    def _walk(iri: str, edges: dict[str, set[str]], memo: dict[str, dict[str, int]]) -> dict[str, int]:
+        """Breadth-first from ``iri`` along ``edges``; remembered, as the thesaurus never changes once built."""
+        if iri in memo:
+            return memo[iri]
         out: dict[str, int] = {}
         frontier, depth = {iri}, 0
         while frontier:
             depth += 1
             nxt: set[str] = set()
             for c in frontier:
-                for n in self.narrower.get(c, ()):
+                for n in edges.get(c, ()):
                     if n not in out and n != iri:
                         out[n] = depth
                         nxt.add(n)
             frontier = nxt
-        self._down[iri] = out
+        memo[iri] = out
         return out
 
     def themes(self, iri: str) -> set[str]:
