@@ -141,7 +141,8 @@ class PoolBusy(QueryPoolError):
 
 class WorkerCrashed(QueryPoolError):
     def __init__(self, exitcode: int | None) -> None:
-        reason = "it ran out of memory" if exitcode in (-signal.SIGABRT, -signal.SIGSEGV) else f"exit code {exitcode}"
+        reason = {-signal.SIGABRT: "it ran out of memory", -signal.SIGSEGV: "it crashed",
+                  -signal.SIGKILL: "it was killed"}.get(exitcode or 0, f"exit code {exitcode}")
         super().__init__(f"the worker evaluating the query stopped ({reason})")
         self.exitcode = exitcode
 

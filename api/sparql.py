@@ -198,6 +198,15 @@ class QueryScan:
     form: str | None
     is_update: bool
     services: tuple[ServiceTarget, ...]
+    #: deepest nesting of { ( [ and the number of UNION and OPTIONAL clauses: the parser recurses on them, and
+    #: a query of ten thousand nested braces overflows its stack (a crashed worker) instead of failing politely
+    depth: int = 0
+    clauses: int = 0
+
+
+#: beyond these a query is refused as too complex before it reaches a worker (far above any real query)
+MAX_NESTING = 200
+MAX_CLAUSES = 2000
 
 
 Token = tuple[str, str]
@@ -282,7 +291,18 @@ def scan_query(text: str) -> QueryScan:
     if i < len(tokens) and tokens[i][0] == "code":
         first = tokens[i][1].upper()
         form = next((k for k in QUERY_FORMS + UPDATE_KEYWORDS if first.startswith(k)), None)
-    return QueryScan(form=form, is_update=form in UPDATE_KEYWORDS, services=_services(tokens, base, prefixes))
+    depth = deepest = clauses = 0
+    for kind, value in tokens:
+        if kind == "other":
+            if value in "{([":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif value in "})]":
+                depth -= 1
+        elif kind == "code" and value.upper() in ("UNION", "OPTIONAL", "MINUS"):
+            clauses += 1
+    return QueryScan(form=form, is_update=form in UPDATE_KEYWORDS, services=_services(tokens, base, prefixes),
+                     depth=deepest, clauses=clauses)
 
 
 def _services(tokens: list[Token], base: str | None, prefixes: dict[str, str]) -> tuple[ServiceTarget, ...]:
@@ -565,6 +585,13 @@ def sparql_router(pool: QueryPool, settings: Settings) -> APIRouter:
 
     def check_policy(query: str) -> QueryScan:
         scan = scan_query(query)
+        if scan.depth > MAX_NESTING or scan.clauses > MAX_CLAUSES:
+            raise _problem(400, "query-too-complex", "Query too complex",
+                           f"The query nests {{, ( or [ {scan.depth} deep and has {scan.clauses} UNION, OPTIONAL or "
+                           f"MINUS clauses; this endpoint takes at most {MAX_NESTING} and {MAX_CLAUSES}. Split it "
+                           "into smaller queries, or use VALUES instead of long chains of UNION.",
+                           depth=scan.depth, clauses=scan.clauses, max_depth=MAX_NESTING,
+                           max_clauses=MAX_CLAUSES)
         if scan.is_update:
             raise _updates_refused(f"SPARQL Update ({scan.form}) is not allowed: this endpoint is read-only.")
         for target in scan.services:
@@ -638,8 +665,10 @@ def sparql_router(pool: QueryPool, settings: Settings) -> APIRouter:
                                headers={"Retry-After": str(exc.retry_after_s)}) from None
         except WorkerCrashed as exc:
             log.warning("SPARQL worker died (exit code %s) on: %.300r", exc.exitcode, job.query)
-            raise _problem(500, "query-crashed", "Query failed", f"{exc}; the worker has been replaced. The "
-                           "query probably needs more memory than a worker may use: narrow it.") from None
+            hint = ("The query probably needs more memory than a worker may use: narrow it."
+                    if "memory" in str(exc) else "Narrow or simplify the query.")
+            raise _problem(500, "query-crashed", "Query failed",
+                           f"{exc}; the worker has been replaced. {hint}") from None
         except QueryEvaluationError as exc:
             if exc.remote:
                 raise _problem(502, "service-failed", "SERVICE call failed", str(exc)) from None

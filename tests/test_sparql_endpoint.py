@@ -769,3 +769,16 @@ def test_answers_are_capped_in_bytes_as_well_as_rows(validated: ValidatedGraph) 
         small = c.post("/sparql", data={"query": "SELECT ?s WHERE { ?s a <https://w3id.org/neaspec-kg/ontology#"
                                                  "SubregionalMechanism> }"})
         assert small.status_code == 200 and len(small.json()["results"]["bindings"]) == 8
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * WHERE " + "{" * 10_000 + "?s ?p ?o" + "}" * 10_000,
+    "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 5_000 + "true" + ")" * 5_000 + ") }",
+    "SELECT * WHERE { " + " UNION ".join(["{ ?s ?p ?o }"] * 30_000) + " }",
+    "SELECT * WHERE { ?s ?p ?o " + " ".join(["OPTIONAL { ?s ?p ?o }"] * 3_000) + " }",
+])
+def test_pathological_queries_are_400_before_any_worker(client: httpx.Client, triples: int, query: str) -> None:
+    r = client.post("/sparql", data={"query": query})
+    body = assert_problem(r, 400, "query-too-complex")
+    assert body["max_depth"] == 200 and "VALUES" in body["detail"]
+    assert_still_answering(client, triples)
