@@ -585,7 +585,9 @@ def sparql_router(pool: QueryPool, settings: Settings) -> APIRouter:
 
     def check_policy(query: str) -> QueryScan:
         scan = scan_query(query)
-        if scan.depth > MAX_NESTING or scan.clauses > MAX_CLAUSES:
+        # only a query that starts like one can make the parser descend: text that is not SPARQL from its
+        # first word fails there, and its syntax error (with line and column) says more than a refusal would
+        if scan.form and (scan.depth > MAX_NESTING or scan.clauses > MAX_CLAUSES):
             raise _problem(400, "query-too-complex", "Query too complex",
                            f"The query nests {{, ( or [ {scan.depth} deep and has {scan.clauses} UNION, OPTIONAL or "
                            f"MINUS clauses; this endpoint takes at most {MAX_NESTING} and {MAX_CLAUSES}. Split it "
