@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from neaspec_kg.analysis import LEVELS, Analyst, UnknownFocusError, normalise
 from neaspec_kg.analysis.duplication import compare, duplication
+from neaspec_kg.analysis.overlap import overlap
 from neaspec_kg.build import ValidatedGraph, _entail, _parse, build
 from neaspec_kg.cli import main
 from neaspec_kg.config import PROJECT_ROOT, Paths
@@ -410,3 +411,12 @@ def test_the_index_is_kept_per_build_and_read_back_identical(store: OxigraphStor
         assert (ix.work_matrix == first.work_matrix).all() and (ix.member_matrix == first.member_matrix).all()
     neaspec = first.unit("neaspec").iri
     assert duplication(again, mechanism=neaspec) == duplication(fresh, mechanism=neaspec)
+
+
+def test_overlap_finds_what_the_plain_sparql_reference_finds(analyst: Analyst, store: OxigraphStore) -> None:
+    """For every concept of the thesaurus, the index finds exactly the mechanisms the reference query finds."""
+    ix = analyst.index
+    for concept in ix.thesaurus.concepts.values():
+        got = {m.mechanism.iri for m in overlap(ix, [concept], include_related=True).mechanisms}
+        want = {r["mechanism"].value for r in select(store, "mechanisms-working-on", {"focus": [concept.iri]})}
+        assert got == want, concept.id

@@ -121,6 +121,15 @@ def test_analyses_answer(graph: ValidatedGraph) -> None:
     for m in ix.mechanisms[::15]:
         assert duplication(ix, mechanism=m, limit=5, include_related=True).pairs == \
             duplication(ix, mechanism=m, limit=5, include_related=True, exhaustive=True).pairs
+    # and overlap finds what the plain SPARQL reference finds, concept by concept
+    from neaspec_kg.analysis.overlap import overlap
+    from neaspec_kg.graph import select
+
+    for concept in list(ix.thesaurus.concepts.values())[::4]:
+        got = {m.mechanism.iri for m in overlap(ix, [concept], include_related=True).mechanisms}
+        want = {r["mechanism"].value for r in select(analyst.store, "mechanisms-working-on",
+                                                     {"focus": [concept.iri]})}
+        assert got == want, concept.id
     assert all(p.explanation for p in pairs.pairs)
     air = analyst.overlap("air quality", include_related=True)
     assert air.mechanisms and all(m.mechanism.id.startswith("syn-") for m in air.mechanisms)
