@@ -94,3 +94,33 @@ def test_only_valid_builds_are_cached(data_copy: Paths, tmp_path: Path, monkeypa
     with pytest.raises(ValidationError):
         build(data_copy)
     assert len(list(cache.glob("*.nq"))) == 1
+
+
+def test_both_shacl_engines_report_the_same_violations(validated) -> None:
+    """pyshacl-turbo (the default, fast) and pySHACL (the reference) find the same violations, word for word."""
+    import pyoxigraph as ox
+
+    from neaspec_kg.config import default_paths
+    from neaspec_kg.namespaces import ID, NK
+    from neaspec_kg.validation import run_shacl
+
+    g = ox.NamedNode(ID + "source/neaspec-nfp2-1-table-2")
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    eanet = ox.NamedNode(ID + "mechanism/eanet")
+    broken = [q for q in validated.quads
+              if not (q.predicate.value == "http://www.w3.org/ns/org#organization" and q.object == eanet)]
+    broken += [
+        ox.Quad(ox.NamedNode(ID + "work/broken"), rdf_type, ox.NamedNode(NK + "WorkArea"), g),
+        ox.Quad(ox.NamedNode(ID + "proposal/broken"), rdf_type, ox.NamedNode(NK + "Proposal"), g),
+        ox.Quad(ox.NamedNode(ID + "proposal/broken"), ox.NamedNode(NK + "through"),
+                ox.NamedNode(ID + "platform/neacap"), g),
+        ox.Quad(ox.NamedNode(ID + "judgement/broken"), rdf_type, ox.NamedNode(NK + "Judgement"), g),
+        ox.Quad(ox.NamedNode(ID + "membership/broken"), ox.NamedNode(NK + "since"), ox.Literal("sometime"), g),
+        ox.Quad(ox.NamedNode(ID + "membership/broken"), rdf_type, ox.NamedNode(NK + "Membership"), g),
+    ]
+    shapes = default_paths().shapes
+    turbo = run_shacl(broken, shapes, engine="turbo")
+    reference = run_shacl(broken, shapes, engine="pyshacl")
+    assert len(reference) >= 8
+    assert [(v.focus_node, v.path, v.message, v.severity, v.value) for v in turbo] == \
+        [(v.focus_node, v.path, v.message, v.severity, v.value) for v in reference]
