@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
             raise ProblemError(503, detail="No SPARQL worker is running.", headers={"Retry-After": "5"})
         return {
             "status": "ok" if stats.workers == pool.size else "degraded",
+            "sparql_workers_expected": pool.size,
             "triples": triples,
             "quads": len(graph.quads),
             "named_graphs": named_graphs,

@@ -572,31 +572,69 @@ class QueryPool:
         """A fair guess for Retry-After when the pool is saturated: one query timeout."""
         return max(1, math.ceil(self.timeout_s))
 
+    @staticmethod
+    def usable(worker: _Worker) -> bool:
+        """Alive and able to run: not exited, and (where /proc tells) not stopped or a zombie. A killed or
+        stopped worker is found here, before a user's query is given to it, not by that query."""
+        if worker.process.poll() is not None:
+            return False
+        try:
+            stat = Path(f"/proc/{worker.pid}/stat").read_text()
+        except OSError:
+            return True  # no /proc: trust poll()
+        return stat.rsplit(")", 1)[-1].split()[0] not in {"T", "t", "Z", "X"}
+
+    def _discard(self, worker: _Worker) -> None:
+        """Take a broken worker out of the pool and start its replacement (runs on the loop)."""
+        with contextlib.suppress(ValueError):
+            self._workers.remove(worker)
+        task = asyncio.get_running_loop().create_task(self._replace(worker, self._generation))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def _acquire(self) -> _Worker:
         if not self._running:
             raise PoolClosed("the SPARQL pool is not running")
-        with contextlib.suppress(asyncio.QueueEmpty):
-            return self._idle.get_nowait()
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            if self.usable(worker):
+                return worker
+            self._discard(worker)
         if self._waiting >= self.queue_limit:
             raise PoolBusy(self.retry_after_s)
         self._waiting += 1
         try:
             # a request that cannot get a worker within one timeout would most likely time out anyway
-            return await asyncio.wait_for(self._idle.get(), timeout=self.timeout_s)
+            deadline = asyncio.get_running_loop().time() + self.timeout_s
+            while True:
+                left = deadline - asyncio.get_running_loop().time()
+                worker = await asyncio.wait_for(self._idle.get(), timeout=max(left, 0.001))
+                if self.usable(worker):
+                    return worker
+                self._discard(worker)
         except TimeoutError:
             raise PoolBusy(self.retry_after_s) from None
         finally:
             self._waiting -= 1
 
     async def run(self, job: QueryJob) -> QueryResult:
-        """Evaluate ``job`` in a worker; raise one of the QueryPoolError subclasses on failure."""
-        worker = await self._acquire()
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._threads, worker.roundtrip, job, self.timeout_s)
-        generation = self._generation
-        future.add_done_callback(lambda f: self._after_job(worker, f, generation))
-        # shield: if the request is cancelled, the roundtrip still ends and the worker is still recycled
-        reply = await asyncio.shield(future)
+        """Evaluate ``job`` in a worker; raise one of the QueryPoolError subclasses on failure. A query whose
+        worker was lost while it ran (killed from outside, or crashed) is tried once more on another worker;
+        a second crash is the query's own doing and is reported."""
+        reply: tuple[Any, ...] = ("crashed", None)
+        for _attempt in range(2):
+            worker = await self._acquire()
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(self._threads, worker.roundtrip, job, self.timeout_s)
+            generation = self._generation
+            future.add_done_callback(lambda f, w=worker, g=generation: self._after_job(w, f, g))
+            # shield: if the request is cancelled, the roundtrip still ends and the worker is still recycled
+            reply = await asyncio.shield(future)
+            if reply[0] != "crashed":
+                break
         return self._interpret(reply)
 
     def _after_job(self, worker: _Worker, future: asyncio.Future[tuple[Any, ...]], generation: int) -> None:
@@ -659,8 +697,9 @@ class QueryPool:
     # -- introspection
 
     def stats(self) -> PoolStats:
+        alive = [w for w in self._workers if self.usable(w)]
         return PoolStats(
-            workers=len(self._workers),
+            workers=len(alive),
             idle=self._idle.qsize(),
             waiting=self._waiting,
             replaced=self._replaced,

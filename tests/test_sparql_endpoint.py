@@ -782,3 +782,30 @@ def test_pathological_queries_are_400_before_any_worker(client: httpx.Client, tr
     body = assert_problem(r, 400, "query-too-complex")
     assert body["max_depth"] == 200 and "VALUES" in body["detail"]
     assert_still_answering(client, triples)
+
+
+def test_lost_workers_are_noticed_and_replaced_before_users_meet_them(validated: ValidatedGraph) -> None:
+    """A worker killed or stopped from outside: /healthz says so at once, and the next queries still get
+    answers (a killed worker is replaced; a query that lost its worker is tried once more elsewhere)."""
+    import signal
+
+    settings = replace(SETTINGS, workers=2)
+    app = create_app(settings, graph=validated)
+    with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as c:
+        os.kill(app.state.pool.stats().pids[0], signal.SIGKILL)
+        time.sleep(0.2)
+        health = c.get("/healthz").json()
+        assert health["status"] == "degraded" and health["sparql_workers"] == 1
+        assert health["sparql_workers_expected"] == 2
+        for _ in range(4):
+            assert count_via_endpoint(c) > 0
+        os.kill(app.state.pool.stats().pids[0], signal.SIGSTOP)
+        time.sleep(0.1)  # the kernel stops it as soon as it runs; a query in the same millisecond could still race
+        started = time.monotonic()
+        for _ in range(3):
+            assert count_via_endpoint(c) > 0
+        assert time.monotonic() - started < settings.query_timeout_s  # nobody waited for the stopped one
+        deadline = time.monotonic() + 60
+        while c.get("/healthz").json()["status"] != "ok":
+            assert time.monotonic() < deadline, "the pool was not brought back to full strength"
+            time.sleep(0.2)
