@@ -6,7 +6,7 @@ BIN     = $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install system-deps validate lint bench clean
+.PHONY: run test install system-deps validate lint bench bench-scale clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/store_choice.py
+
+## how the build, the index and the analyses grow with the number of mechanisms (prints medians and floors)
+bench-scale: install
+	$(BIN)/python bench/scale.py --sizes 1000 10000 --validate-max 10000 --pairs-max 10000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts
