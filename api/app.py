@@ -26,6 +26,7 @@ from api.headers import SecurityHeaders
 from api.linked_data import linked_data_router
 from api.problems import ProblemError, install_problem_handlers
 from api.query_pool import QueryPool
+from api.remote_pool import RemotePool
 from api.rest import RestService, rest_router
 from api.settings import Settings
 from api.sparql import sparql_router
@@ -34,31 +35,42 @@ from api.views import views_router
 from neaspec_kg import __version__
 from neaspec_kg.build import ValidatedGraph, build
 from neaspec_kg.namespaces import PREFIXES
-from neaspec_kg.store import OxigraphStore
+from neaspec_kg.store import OxigraphStore, RemoteStore, SparqlStore
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = None) -> FastAPI:
-    """The FastAPI app over ``graph`` (default: build and validate the project's data now)."""
+def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = None,
+               store_url: str | None = None) -> FastAPI:
+    """The FastAPI app over ``graph`` (default: build and validate the project's data now), or, with
+    ``store_url``, over a remote SPARQL 1.1 store that already holds a validated build (see README)."""
     settings = settings or Settings.from_env()
-    graph = graph if graph is not None else build()
-    store = OxigraphStore(graph)
-    # fixed for the app's life: computed once, not per health check
-    triples = sum(1 for _ in store.oxigraph.quads_for_pattern(None, None, None, ox.DefaultGraph()))
-    named_graphs = len(graph.graph_names)
-    pool = QueryPool(
-        graph.nquads(),
-        workers=settings.workers,
-        queue_limit=settings.queue_limit,
-        timeout_s=settings.query_timeout_s,
-        max_rows=settings.max_rows,
-        max_bytes=settings.max_response_bytes,
-        prefixes=PREFIXES,
-        # with nothing allow-listed no worker needs to open a connection: forbid it (see api.query_pool)
-        isolate_network=not settings.service_allowlist,
-        memory_limit_mb=settings.worker_memory_mb or None,
-    )
+    pool: QueryPool | RemotePool
+    if store_url:
+        store: SparqlStore = RemoteStore(store_url, timeout=max(settings.query_timeout_s, 60.0))
+        pool = RemotePool(store_url, timeout_s=settings.query_timeout_s, max_bytes=settings.max_response_bytes,
+                          concurrency=max(settings.workers, 1), queue_limit=settings.queue_limit)
+        identity: dict[str, Any] = {"store": store_url}
+    else:
+        graph = graph if graph is not None else build()
+        local = OxigraphStore(graph)
+        store = local
+        # fixed for the app's life: computed once, not per health check
+        identity = {
+            "triples": sum(1 for _ in local.oxigraph.quads_for_pattern(None, None, None, ox.DefaultGraph())),
+            "quads": len(graph.quads), "named_graphs": len(graph.graph_names), "digest": graph.digest}
+        pool = QueryPool(
+            graph.nquads(),
+            workers=settings.workers,
+            queue_limit=settings.queue_limit,
+            timeout_s=settings.query_timeout_s,
+            max_rows=settings.max_rows,
+            max_bytes=settings.max_response_bytes,
+            prefixes=PREFIXES,
+            # with nothing allow-listed no worker needs to open a connection: forbid it (see api.query_pool)
+            isolate_network=not settings.service_allowlist,
+            memory_limit_mb=settings.worker_memory_mb or None,
+        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -121,10 +133,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
         return {
             "status": "ok" if stats.workers == pool.size else "degraded",
             "sparql_workers_expected": pool.size,
-            "triples": triples,
-            "quads": len(graph.quads),
-            "named_graphs": named_graphs,
-            "digest": graph.digest,
+            **identity,
             "sparql_workers": stats.workers,
         }
 

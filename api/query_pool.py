@@ -86,6 +86,8 @@ class QueryJob:
     graph_format: str | None = "turtle"
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
+    #: the form the endpoint's scan found (SELECT, ASK, ...): what a remote evaluator asks its store for
+    form: str | None = None
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from api.query_pool import (
     TooManyRows,
     WorkerCrashed,
 )
+from api.remote_pool import RemotePool
 from api.settings import Settings
 from neaspec_kg.catalogue import catalogue
 from neaspec_kg.errors import NeaspecKgError
@@ -578,7 +579,7 @@ def _from_params(params: list[tuple[str, str]], direct_query: str | None = None)
     return _Request(queries[0], defaults, named)
 
 
-def sparql_router(pool: QueryPool, settings: Settings) -> APIRouter:
+def sparql_router(pool: QueryPool | RemotePool, settings: Settings) -> APIRouter:
     """The /sparql routes over ``pool`` (started by the app's lifespan), limited by ``settings``."""
     router = APIRouter(tags=["SPARQL"])
     allowlist = frozenset(settings.service_allowlist)
@@ -630,6 +631,7 @@ def sparql_router(pool: QueryPool, settings: Settings) -> APIRouter:
             graph_format=GRAPH_TYPES[chosen["graph"]] if chosen["graph"] else None,
             default_graphs=parsed.default_graphs,
             named_graphs=parsed.named_graphs,
+            form=scan.form,
         )
         result = await run(job)
         media_type = chosen[result.kind]

@@ -394,16 +394,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print(f"neaspec-kg: cannot listen on {args.host}:{args.port} ({exc.strerror}): another server is "
                   f"probably running there; choose another port with --port (make run PORT=...)", file=sys.stderr)
             return 2
-    if args.store != "oxigraph":
-        print("neaspec-kg: serve always serves the graph it has just validated, from its embedded Oxigraph "
-              "store; --store applies to the other commands (see README, 'Another SPARQL store')", file=sys.stderr)
-        return 2
-    graph = build(_paths(args), use_cache=not args.no_cache)
     settings = dataclasses.replace(Settings.from_env(), host=args.host, port=args.port)
     if args.query_timeout is not None:
         settings = dataclasses.replace(settings, query_timeout_s=args.query_timeout)
-    app = create_app(settings, graph)
-    print(f"neaspec-kg: serving {len(graph.graph_names)} named graphs on http://{args.host}:{args.port}/ "
+    if args.store.startswith(("http://", "https://")):
+        # a remote store that already holds a validated build (README, "Another SPARQL store"): the API,
+        # the views and a policy-checked /sparql that forwards to it
+        app = create_app(settings, store_url=args.store)
+        what = f"the store at {args.store}"
+    elif args.store != "oxigraph":
+        print(f"neaspec-kg: serve takes --store oxigraph (the default) or the URL of a SPARQL 1.1 store, not "
+              f"{args.store!r}", file=sys.stderr)
+        return 2
+    else:
+        graph = build(_paths(args), use_cache=not args.no_cache)
+        app = create_app(settings, graph)
+        what = f"{len(graph.graph_names)} named graphs"
+    print(f"neaspec-kg: serving {what} on http://{args.host}:{args.port}/ "
           f"(SPARQL at /sparql, API docs at /docs)", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False)
     return 0

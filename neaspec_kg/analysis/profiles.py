@@ -31,7 +31,9 @@ def _v(row: Row, key: str) -> str | None:
 
 
 def _split(row: Row, key: str, sep: str = " ") -> list[str]:
-    return [x for x in row[key].value.split(sep) if x] if key in row else []
+    """The values of a GROUP_CONCAT, sorted: SPARQL leaves their order to the store, and two stores must give
+    the same answer."""
+    return sorted(x for x in row[key].value.split(sep) if x) if key in row else []
 
 
 def _suggest(ident: str, known: dict[str, str]) -> list[dict[str, str]]:

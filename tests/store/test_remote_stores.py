@@ -110,3 +110,49 @@ def test_duplication_check_proposals_and_countries_are_the_same(remote: Analyst,
 @pytest.mark.parametrize("q", QUESTIONS, ids=[q["id"] for q in QUESTIONS])
 def test_analyst_questions_over_the_remote_store(remote: Analyst, q: dict[str, Any]) -> None:
     check_answer(q, ask_library(remote, q["ask"]))
+
+
+@pytest.fixture(scope="module")
+def remote_api(oxigraph_server: str) -> Iterator[httpx.Client]:
+    """The whole server (``serve --store URL``) over the Oxigraph server."""
+    from live_server import live_server
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    app = create_app(Settings(query_timeout_s=5.0, workers=2, max_response_bytes=200_000), store_url=oxigraph_server)
+    with live_server(app) as url, httpx.Client(base_url=url, timeout=60) as client:
+        yield client
+
+
+@pytest.mark.parametrize("path", ["/overlap?focus=air%20quality&include_related=true",
+                                  "/overlap?focus=desertification&country=MNG&as_of=2020-07-10",
+                                  "/duplication?mechanism=neaspec", "/duplication",
+                                  "/duplication/pairs/neampan/nowpap", "/proposals",
+                                  "/countries/RUS/participation?as_of=2020-07-10", "/mechanisms/eanet",
+                                  "/focus-areas"])
+def test_the_server_over_a_remote_store_answers_as_the_embedded_one(remote_api: httpx.Client,
+                                                                    api_client: httpx.Client, path: str) -> None:
+    remote, local = remote_api.get(path), api_client.get(path)
+    assert remote.status_code == local.status_code == 200, remote.text[:300]
+    assert remote.json() == local.json()
+
+
+def test_sparql_over_a_remote_store_keeps_the_endpoints_policy(remote_api: httpx.Client) -> None:
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/neaspec-kg/ontology#SubregionalMechanism> }"
+    r = remote_api.post("/sparql", data={"query": count}, headers={"Accept": "application/sparql-results+json"})
+    assert r.status_code == 200 and r.json()["results"]["bindings"][0]["n"]["value"] == "8"
+    csv = remote_api.post("/sparql", data={"query": count}, headers={"Accept": "text/csv"})
+    assert csv.status_code == 200 and csv.text.splitlines()[1].strip() == "8"
+    turtle = remote_api.post("/sparql", data={"query": "CONSTRUCT { ?s a ?t } WHERE { ?s a ?t } LIMIT 3"},
+                             headers={"Accept": "text/turtle"})
+    assert turtle.status_code == 200 and turtle.headers["content-type"].startswith("text/turtle")
+    for query, status in [("INSERT DATA { <a:b> <a:c> <a:d> }", 403),
+                          ("SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", 403),
+                          ("SELECT * WHERE " + "{" * 5000 + "?s ?p ?o" + "}" * 5000, 400),
+                          ("SELECT * WHERE { ?s ?p ?o }", 422),  # the whole store: past the byte budget
+                          ("SELECT * WHERE { ?s ?p", 400)]:
+        refused = remote_api.post("/sparql", data={"query": query})
+        assert refused.status_code == status, (query[:60], refused.text[:300])
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    assert remote_api.get("/healthz").json()["status"] == "ok"
