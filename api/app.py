@@ -19,12 +19,13 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.headers import SecurityHeaders
+from api.headers import HeadAsGet, SecurityHeaders
 from api.linked_data import linked_data_router
-from api.problems import ProblemError, install_problem_handlers
+from api.problems import ProblemError, document_problems, install_problem_handlers
 from api.query_pool import QueryPool
 from api.remote_pool import RemotePool
 from api.rest import RestService, rest_router
@@ -97,6 +98,14 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     # graph pages embed every node's facts and sources (about 7x smaller gzipped); clients that do not ask
     # for gzip (SPARQL tools, load generators) get plain bodies
     app.add_middleware(GZipMiddleware, minimum_size=2048)
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders)  # outermost: every answer, errors included, carries the headers
     if settings.cors_origins:
         app.add_middleware(

@@ -116,3 +116,37 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(Exception, _on_unexpected)
+
+
+#: the shape of every error answer, as OpenAPI documents it (RFC 9457 and the extensions we use)
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details: what was wrong and where. Extension members name the parameter, "
+                   "the value, the limit or the closest known ids, depending on the problem.",
+    "properties": {
+        "type": {"type": "string", "format": "uri"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "instance": {"type": "string"}, "parameter": {"type": "string"},
+        "value": {"type": "string"}, "suggestions": {"type": "array", "items": {"type": "object"}},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["type", "title", "status"],
+    "additionalProperties": True,
+}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document say what the server does: every 4xx and 5xx answer is
+    ``application/problem+json`` with the Problem schema (FastAPI's default documents 422 as plain JSON of
+    its own shape, which this server never sends)."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for status, response in operation.get("responses", {}).items():
+                if status[:1] in {"4", "5"} and isinstance(response, dict):
+                    response["content"] = dict(problem)
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schema["components"]["schemas"].pop(unused, None)
+    return schema

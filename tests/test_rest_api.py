@@ -268,3 +268,24 @@ def test_the_memo_is_bounded_in_bytes(validated: ValidatedGraph) -> None:
         service.memo(("k", i), lambda i=i: b"x" * 900)
     assert service._memo_total <= 10_000 and len(service._memo) == 11
     assert service.memo(("big",), lambda: b"y" * 5_000) == b"y" * 5_000 and ("big",) not in service._memo
+
+
+def test_head_works_wherever_get_does(client: httpx.Client) -> None:
+    for path in ["/", "/mechanisms", "/mechanisms/eanet", "/overlap?focus=air%20quality", "/healthz", "/docs",
+                 "/id/mechanism/eanet", "/graph", "/thesaurus"]:
+        get, head = client.get(path), client.head(path)
+        assert head.status_code == get.status_code == 200, path
+        assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"], path
+    assert client.head("/mechanisms/nothing-like-this").status_code == 404
+
+
+def test_openapi_documents_errors_as_problem_documents(client: httpx.Client) -> None:
+    schema = client.get("/openapi.json").json()
+    assert "Problem" in schema["components"]["schemas"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation.get("responses", {}).items():
+                if status.startswith(("4", "5")):
+                    assert list(response["content"]) == ["application/problem+json"], (method, path, status)
+    r = client.get("/overlap", params={"focus": "air", "min_evidence": "nonsense"})
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
