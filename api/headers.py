@@ -2,12 +2,15 @@
 
 Every response: ``X-Content-Type-Options: nosniff`` (a JSON or CSV answer is never run as a script),
 ``X-Frame-Options: DENY`` and ``frame-ancestors 'none'`` (no page of ours inside someone else's frame),
-``Referrer-Policy: no-referrer``. Every HTML page: a Content-Security-Policy that lets it load only from
+``Referrer-Policy: no-referrer``; redirects name a path on this server, never the Host a client sent. Every
+HTML page: a Content-Security-Policy that lets it load only from
 this server (the views, the documentation and the editor are all served from here, nothing from a CDN);
 a page that sets its own policy (the SPARQL editor) keeps it. Inline scripts and styles stay allowed: the
 graph pages carry their data and drawing code inline so that a saved page works offline.
 """
 from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,6 +19,15 @@ PAGE_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 's
             "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
           (b"referrer-policy", b"no-referrer")]
+
+
+def _relative(location: bytes) -> bytes:
+    """A redirect to this server as a path: Starlette builds absolute redirects (trailing slashes) from the
+    Host header a client sent, which would send a browser wherever that header said."""
+    parts = urlsplit(location.decode("latin-1"))
+    if not parts.scheme and not parts.netloc:
+        return location
+    return urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment)).encode("latin-1")
 
 
 class SecurityHeaders:
@@ -31,7 +43,8 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = [(n, _relative(v) if n.lower() == b"location" else v)
+                           for n, v in message.get("headers", [])]
                 present = {name.lower() for name, _ in headers}
                 headers += [(n, v) for n, v in ALWAYS if n not in present]
                 content_type = next((v for n, v in headers if n.lower() == b"content-type"), b"")

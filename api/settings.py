@@ -58,6 +58,9 @@ class Settings:
     worker_memory_mb: int = 2048
     #: SERVICE endpoints a query may call (exact IRIs); empty: every federated query is refused
     service_allowlist: tuple[str, ...] = ()
+    #: the address clients reach this server at (behind a proxy: its public URL), used in the service
+    #: description and the editor; empty: the address the server is bound to, never the request's Host header
+    public_url: str = ""
     #: origins allowed by CORS; ("*",) for any, () to switch CORS off
     cors_origins: tuple[str, ...] = ("*",)
 

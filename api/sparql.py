@@ -329,6 +329,17 @@ def _services(tokens: list[Token], base: str | None, prefixes: dict[str, str]) -
 # --------------------------------------------------------------------------- request parsing
 
 
+def _own_url(request: Request, settings: Settings) -> str:
+    """This server's base URL: the configured public URL, else the address the server is bound to (the ASGI
+    ``server`` of the connection), never the Host header a client sent, which anyone can set."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    server = request.scope.get("server") or (settings.host, settings.port)
+    host, port = server[0], server[1]
+    host = f"[{host}]" if ":" in str(host) else host
+    return f"{request.scope.get('scheme', 'http')}://{host}:{port}{request.scope.get('root_path', '')}"
+
+
 def _problem(status: int, slug: str, title: str, detail: str, **extensions: Any) -> ProblemError:
     return ProblemError(status, title, detail, type_=PROBLEM_BASE + slug, **extensions)
 
@@ -689,7 +700,7 @@ def sparql_router(pool: QueryPool | RemotePool, settings: Settings) -> APIRouter
                            "Without a query, /sparql offers its service description as "
                            f"{', '.join(t for t in DESCRIPTION_TYPES if t != HTML_TYPE)} or the query editor "
                            "as text/html.", offered=list(DESCRIPTION_TYPES))
-        endpoint = str(request.url.replace(query="", fragment=""))
+        endpoint = _own_url(request, settings) + "/sparql"
         headers = {"Vary": "Accept"}
         if media_type == HTML_TYPE:
             page = editor_page(request.scope.get("root_path", ""), endpoint, settings)

@@ -395,6 +395,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                   f"probably running there; choose another port with --port (make run PORT=...)", file=sys.stderr)
             return 2
     settings = dataclasses.replace(Settings.from_env(), host=args.host, port=args.port)
+    if args.public_url:
+        settings = dataclasses.replace(settings, public_url=args.public_url)
     if args.query_timeout is not None:
         settings = dataclasses.replace(settings, query_timeout_s=args.query_timeout)
     if args.store.startswith(("http://", "https://")):
@@ -513,6 +515,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sp.add_argument("--port", type=int, default=8000)
     sp.add_argument("--query-timeout", type=float, help="SPARQL query time limit in seconds (default 10)")
+    sp.add_argument("--public-url", help="the URL clients reach the server at, behind a proxy (default: the "
+                                         "address it listens on; never taken from requests' Host header)")
     sp.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     sp = add("export", cmd_export, "write the whole graph in an RDF format, a CSV table or GraphML")
     sp.add_argument("--format", choices=ALL_FORMATS, default="turtle")

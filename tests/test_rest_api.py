@@ -289,3 +289,14 @@ def test_openapi_documents_errors_as_problem_documents(client: httpx.Client) -> 
                     assert list(response["content"]) == ["application/problem+json"], (method, path, status)
     r = client.get("/overlap", params={"focus": "air", "min_evidence": "nonsense"})
     assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+
+
+def test_the_host_header_is_never_reflected(client: httpx.Client, base: str) -> None:
+    evil = {"Host": "evil.example"}
+    description = client.get("/sparql", headers={**evil, "Accept": "text/turtle"})
+    assert description.status_code == 200 and "evil.example" not in description.text
+    assert base + "/sparql" in description.text
+    redirect = client.get("/mechanisms/", headers=evil, follow_redirects=False)
+    if redirect.status_code in (301, 302, 307, 308):
+        assert "evil.example" not in redirect.headers["location"]
+        assert redirect.headers["location"].startswith("/")
