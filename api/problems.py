@@ -134,18 +134,54 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+_SPARQL_ANSWERS = ["application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+                   "text/tab-separated-values", "text/turtle", "application/n-triples", "application/ld+json",
+                   "application/rdf+xml", "text/html"]
+_SPARQL_ERRORS = {"400": "malformed request, syntax error or a query too complex",
+                  "403": "an update or a SERVICE call, refused", "406": "no acceptable result format",
+                  "413": "request too large", "415": "unsupported request body type",
+                  "422": "result larger than the row or byte budget", "502": "a SERVICE call failed",
+                  "503": "every worker busy and the queue full (Retry-After)", "504": "the query timed out"}
+#: what some routes answer beyond what FastAPI infers from their signatures: (path, method) -> status ->
+#: (description, media types); None as media types means a problem document
+EXTRA_RESPONSES: dict[tuple[str, str], dict[str, tuple[str, list[str] | None]]] = {
+    ("/sparql", "get"): {"200": ("query results, the service description or the editor", _SPARQL_ANSWERS)}
+    | {s: (d, None) for s, d in _SPARQL_ERRORS.items()},
+    ("/sparql", "post"): {"200": ("query results", _SPARQL_ANSWERS)}
+    | {s: (d, None) for s, d in _SPARQL_ERRORS.items()},
+    ("/export", "get"): {"200": ("the download", ["text/turtle", "application/n-triples", "application/ld+json",
+                                                 "application/trig", "text/csv", "application/graphml+xml"])},
+    ("/queries/{name}", "get"): {"200": ("SPARQL results (JSON or CSV) or a graph", [
+        "application/sparql-results+json", "text/csv", "text/turtle"])},
+    ("/graph/overlap", "get"): {"404": ("no focus area or mechanism has that name: a page with the closest",
+                                        ["text/html"])},
+    ("/graph/mechanism/{mechanism_id}", "get"): {"404": ("unknown mechanism: a page with the closest ids",
+                                                          ["text/html"])},
+    ("/id/{path}", "get"): {"400": ("a malformed format or path", None)},
+    ("/ontology", "get"): {"400": ("a malformed format", None)},
+}
+
+
 def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     """Make the OpenAPI document say what the server does: every 4xx and 5xx answer is
     ``application/problem+json`` with the Problem schema (FastAPI's default documents 422 as plain JSON of
-    its own shape, which this server never sends)."""
+    its own shape, which this server never sends), and the routes that answer in several media types or with
+    more statuses than their signatures show say so (``EXTRA_RESPONSES``)."""
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    for operations in schema.get("paths", {}).values():
-        for operation in operations.values():
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
             if not isinstance(operation, dict):
                 continue
-            for status, response in operation.get("responses", {}).items():
-                if status[:1] in {"4", "5"} and isinstance(response, dict):
+            responses = operation.setdefault("responses", {})
+            for status, (description, media) in EXTRA_RESPONSES.get((path, method), {}).items():
+                content = problem if media is None else {m: {} for m in media}
+                if status in responses and media is not None and status == "200":
+                    content = {**responses[status].get("content", {}), **content}
+                responses[status] = {"description": description, "content": content}
+            for status, response in responses.items():
+                if status[:1] in {"4", "5"} and isinstance(response, dict) and "text/html" not in (
+                        response.get("content") or {}):
                     response["content"] = dict(problem)
     for unused in ("HTTPValidationError", "ValidationError"):
         schema["components"]["schemas"].pop(unused, None)

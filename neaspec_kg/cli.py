@@ -388,6 +388,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.settings import Settings
 
     with socket.socket() as probe:  # a busy port is said before minutes of building, with how to change it
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is not busy
         try:
             probe.bind((args.host, args.port))
         except OSError as exc:
