@@ -202,7 +202,8 @@ def _print_pairs(pairs: list, fmt: str, explain: bool) -> None:  # type: ignore[
     rows = [{"rank": i, "pair": f"{_unit_name(p.a)} - {_unit_name(p.b)}", "level": p.level,
              "judged by": p.judged_by, "score": f"{p.score:.3f}",
              "shared countries": " ".join(c.id for c in p.shared_countries),
-             "coordination": "yes" if p.coordination else "no"} for i, p in enumerate(pairs, 1)]
+             "coordination": "yes" if p.coordination else "one system" if p.part_of else "no"}
+            for i, p in enumerate(pairs, 1)]
     _print_rows(rows, ["rank", "pair", "level", "judged by", "score", "shared countries", "coordination"], fmt)
     if fmt == "table" and explain:
         for i, p in enumerate(pairs, 1):
