@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.headers import HeadAsGet, SecurityHeaders
 from api.linked_data import linked_data_router
+from api.matrix import matrix_router
 from api.problems import ProblemError, document_problems, install_problem_handlers
 from api.query_pool import QueryPool
 from api.remote_pool import RemotePool
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     app.include_router(rest_router())
     app.include_router(views_router())
     app.include_router(thesaurus_router())
+    app.include_router(matrix_router())
     app.include_router(linked_data_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -53,6 +53,7 @@ SHELL = ENV.from_string("""<!DOCTYPE html>
     <a href="/" class="nk-home">neaspec-kg</a>
     <a href="/graph{{ lang_suffix }}">Whole graph</a>
     <a href="/graph/duplication{{ lang_suffix }}">Duplication</a>
+    <a href="/matrix">Matrix</a>
     <a href="/ontology">Ontology</a>
     <a href="/thesaurus">Thesaurus</a>
     <a href="/sparql">SPARQL editor</a>

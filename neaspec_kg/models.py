@@ -243,3 +243,32 @@ class CountryAnswer(Model):
     mechanisms: list[Participation] = Field(description="members first, then observers, then uncertain")
     attendances: list[str] = Field([], description="one-off attendances, which are not participation")
     summary: str
+
+
+class MatrixCell(Model):
+    """What one mechanism does on one focus area (or anything under it): the strongest evidence."""
+
+    mechanism: str
+    kind: EvidenceKindId
+    delivered: bool
+    via: list[str] = []
+    sources: list[SourceRef]
+
+
+class MatrixRow(Model):
+    concept: ConceptRef
+    depth: int = Field(description="0 for a thematic area, 1 for a focus area under it, ...")
+    cells: list[MatrixCell]
+    delivered: int = Field(description="mechanisms with delivered work here")
+    status: Literal["gap", "single", "overlap"] = Field(
+        description="nobody delivers work here, only one mechanism does, or several do")
+
+
+class CoverageMatrix(Model):
+    """Focus areas grouped by theme down the side, mechanisms across: who works on what, on what evidence."""
+
+    country: str | None = None
+    as_of: str | None = None
+    include_related: bool = False
+    mechanisms: list[UnitRef]
+    rows: list[MatrixRow]

@@ -535,3 +535,31 @@ def test_user_text_echoed_on_a_page_is_never_taken_for_a_resource(http: httpx.Cl
     assert 400 <= r.status_code < 500 and "Traceback" not in r.text
     if "text/html" in r.headers["content-type"]:
         assert "evil.example" not in " ".join(links_of(r.text))
+
+
+def test_coverage_matrix_matches_the_overlap_answers(http: httpx.Client, analyst: Analyst) -> None:
+    """Each cell is the strongest evidence the overlap answer gives for that row's focus area."""
+    data = http.get("/matrix", params={"format": "json", "include_related": "true"}).json()
+    assert data["rows"] and data["mechanisms"]
+    for row in data["rows"][::3]:
+        answer = analyst.overlap(row["concept"]["id"], include_related=True)
+        delivered = {m.mechanism.id: m.strongest for m in answer.mechanisms}
+        cells = {c["mechanism"]: c["kind"] for c in row["cells"] if c["delivered"]}
+        assert cells == delivered, row["concept"]["id"]
+        assert row["status"] == ("gap" if not delivered else "single" if len(delivered) == 1 else "overlap")
+    desert = next(r for r in data["rows"] if r["concept"]["id"] == "desertification")
+    assert {"neaspec", "dldd-nean"} <= {c["mechanism"] for c in desert["cells"]}
+    page_ = http.get("/matrix")
+    assert page_.status_code == 200 and "<table class=\"nk-matrix\">" in page_.text and "scope=\"row\"" in page_.text
+    csv_ = http.get("/matrix", params={"format": "csv"})
+    assert csv_.headers["content-type"].startswith("text/csv") and csv_.text.startswith("focus_area,")
+    assert http.get("/matrix", params={"as_of": "2020-13-45"}).status_code == 400
+
+
+def test_matrix_page_in_chromium(browser: Browser, base_url: str) -> None:
+    browser.open(base_url + "/matrix?country=MNG")
+    cells = browser.js("return document.querySelectorAll('table.nk-matrix tbody tr').length")
+    assert cells > 20
+    assert browser.console_errors() == []
+    assert browser.external(browser.requests()) == []
+    browser.screenshot("matrix")

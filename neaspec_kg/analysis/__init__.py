@@ -17,6 +17,7 @@ from neaspec_kg.index.sources import Source, SourceIndex
 from neaspec_kg.models import (
     CheckAnswer,
     CountryAnswer,
+    CoverageMatrix,
     DuplicationAnswer,
     OverlapAnswer,
     PairAnswer,
@@ -90,6 +91,14 @@ class Analyst:
     def proposals(self) -> ProposalsAnswer:
         """The proposals of paragraph 21, each with who already covers it."""
         return proposals(self.index)
+
+    def matrix(self, *, country: str | None = None, as_of: str | None = None,
+               include_related: bool = False) -> CoverageMatrix:
+        """Focus areas against mechanisms: the strongest evidence in each cell, gaps and single rows marked."""
+        from neaspec_kg.analysis.matrix import coverage_matrix
+
+        return coverage_matrix(self.index, country=country.upper() if country else None, as_of=parse_as_of(as_of),
+                               include_related=include_related)
 
     def country_participation(self, code: str, *, as_of: str | None = None) -> CountryAnswer:
         """The mechanisms and platforms a country takes part in (as of a day), uncertain ones apart."""
