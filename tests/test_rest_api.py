@@ -302,3 +302,15 @@ def test_the_host_header_is_never_reflected(client: httpx.Client, base: str) -> 
     if redirect.status_code in (301, 302, 307, 308):
         assert "evil.example" not in redirect.headers["location"]
         assert redirect.headers["location"].startswith("/")
+
+
+def test_unknown_countries_are_404_with_suggestions(client: httpx.Client) -> None:
+    for path, params in [("/overlap", {"focus": "air quality", "country": "MNX"}),
+                         ("/duplication", {"country": "KOX"}), ("/matrix", {"country": "RUX"}),
+                         ("/countries/XYZ/participation", {})]:
+        r = client.get(path, params=params)
+        assert r.status_code == 404 and r.headers["content-type"] == PROBLEM, (path, r.text[:200])
+        assert isinstance(r.json()["suggestions"], list) and r.json()["value"], path
+    assert {"id": "MNG"} in client.get("/overlap", params={"focus": "air", "country": "MNX"}).json()["suggestions"]
+    body = {"focus": "air quality", "countries": ["KOX"]}
+    assert client.post("/duplication/check", json=body).status_code == 404

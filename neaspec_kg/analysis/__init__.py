@@ -51,6 +51,18 @@ class Analyst:
         self.focus = FocusResolver(store)
         self.index = cached_index(store, self.sources)
 
+    def _country(self, code: str | None) -> str | None:
+        """An ISO alpha-3 code the graph knows, upper-cased; UnknownUnitError with the closest otherwise."""
+        if not code:
+            return None
+        code = code.strip().upper()
+        if country_iri(code) not in self.index.country_labels:
+            import difflib
+
+            codes = sorted(c.rsplit("/", 1)[-1] for c in self.index.country_labels)
+            raise UnknownUnitError(code, difflib.get_close_matches(code, codes, n=5, cutoff=0.3))
+        return code
+
     def _unit(self, text: str) -> str:
         u = self.index.unit(text)
         if u is None:
@@ -63,7 +75,7 @@ class Analyst:
                 min_evidence: str = "engagement", include_related: bool = False, related_concepts: bool = False,
                 broader_concepts: bool = False, limit: int | None = None) -> OverlapAnswer:
         """Who works on ``focus`` (free text, id or IRI) or anything narrower, with the evidence for each."""
-        return overlap(self.index, self.focus.resolve(focus), country=country.upper() if country else None,
+        return overlap(self.index, self.focus.resolve(focus), country=self._country(country),
                        as_of=parse_as_of(as_of), min_evidence=min_evidence, include_related=include_related,
                        related_concepts=related_concepts, broader_concepts=broader_concepts, limit=limit)
 
@@ -73,7 +85,7 @@ class Analyst:
         """Ranked pairs; ``theme`` may be free text (resolved like a focus); ``mechanism`` an id."""
         theme_iri = self.focus.resolve(theme)[0].iri if theme else None
         return duplication(self.index, mechanism=self._unit(mechanism) if mechanism else None, theme=theme_iri,
-                           country=country.upper() if country else None, as_of=parse_as_of(as_of),
+                           country=self._country(country), as_of=parse_as_of(as_of),
                            min_score=min_score, limit=limit, include_related=include_related,
                            min_evidence=min_evidence)
 
@@ -86,6 +98,8 @@ class Analyst:
         """Who already does a proposed piece of work, ranked, with the paragraph-36 verdict."""
         if work.proposer:
             work = work.model_copy(update={"proposer": self.index.units[self._unit(work.proposer)].id})
+        for code in work.countries:
+            self._country(code)
         return check(self.index, self.focus, work, include_related=include_related)
 
     def proposals(self) -> ProposalsAnswer:
@@ -97,7 +111,7 @@ class Analyst:
         """Focus areas against mechanisms: the strongest evidence in each cell, gaps and single rows marked."""
         from neaspec_kg.analysis.matrix import coverage_matrix
 
-        return coverage_matrix(self.index, country=country.upper() if country else None, as_of=parse_as_of(as_of),
+        return coverage_matrix(self.index, country=self._country(country), as_of=parse_as_of(as_of),
                                include_related=include_related)
 
     def country_participation(self, code: str, *, as_of: str | None = None) -> CountryAnswer:
