@@ -23,6 +23,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.check_page import check_page_router
 from api.headers import HeadAsGet, SecurityHeaders
 from api.linked_data import linked_data_router
 from api.matrix import matrix_router
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     app.include_router(views_router())
     app.include_router(thesaurus_router())
     app.include_router(matrix_router())
+    app.include_router(check_page_router())
     app.include_router(linked_data_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

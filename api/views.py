@@ -54,6 +54,7 @@ SHELL = ENV.from_string("""<!DOCTYPE html>
     <a href="/graph{{ lang_suffix }}">Whole graph</a>
     <a href="/graph/duplication{{ lang_suffix }}">Duplication</a>
     <a href="/matrix">Matrix</a>
+    <a href="/check">Check a proposal</a>
     <a href="/ontology">Ontology</a>
     <a href="/thesaurus">Thesaurus</a>
     <a href="/sparql">SPARQL editor</a>

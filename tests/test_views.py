@@ -563,3 +563,19 @@ def test_matrix_page_in_chromium(browser: Browser, base_url: str) -> None:
     assert browser.console_errors() == []
     assert browser.external(browser.requests()) == []
     browser.screenshot("matrix")
+
+
+def test_check_page_answers_who_already_does_it(http: httpx.Client, browser: Browser, base_url: str) -> None:
+    params = {"focus": "dust storms", "modalities": "capacity-building", "countries": "MNG, CHN",
+              "proposer": "neaspec"}
+    r = http.get("/check", params=params)
+    assert r.status_code == 200 and "DLDD-NEAN" in r.text and "duplication concern" in r.text
+    assert "Work organically with other existing efforts" in r.text  # the note's words, cited
+    assert r.text.count("<tr>") >= 31  # the 31 proposals of paragraph 21
+    unknown = http.get("/check", params={"focus": "nuclear safety"})
+    assert unknown.status_code == 404 and "closest known labels" in unknown.text
+    bad = http.get("/check", params={"focus": "air quality", "modalities": "juggling"})
+    assert bad.status_code == 404 and "known modalities" in bad.text
+    browser.open(base_url + "/check?" + "&".join(f"{k}={quote(v)}" for k, v in params.items()))
+    assert browser.console_errors() == [] and browser.external(browser.requests()) == []
+    browser.screenshot("check")

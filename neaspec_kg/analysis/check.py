@@ -128,7 +128,8 @@ def _match(ix: AnalysisIndex, virtual: Profile, other: str, countries: set[str] 
         words.append("Coordination with the proposer already exists: " + "; ".join(
             f"{names(sorted(e.types.values())).lower()} ({e.status_label.lower()})" for e in done) + ".")
     for j in judged:
-        words.append(f"The note says: \u201c{j.text}\u201d ({j.verdict_label.lower()}).")
+        where = "; ".join(s.label for s in ix.source_refs(j.sources))
+        words.append(f"The note ({where}) says: \u201c{j.text}\u201d ({j.verdict_label.lower()}).")
     words.append(f"Reading: {LEVEL_LABELS[level]}.")
     return CheckMatch(unit=unit.ref(), own=other == proposer, level=level,  # type: ignore[arg-type]
                       level_label=LEVEL_LABELS[level], score=min(1.0, score),
