@@ -28,7 +28,8 @@ def check_page_router() -> APIRouter:
 
     @r.get("/check", tags=["analysis"], response_class=HTMLResponse,
            summary="Check a proposed piece of work in the browser, and the paragraph 21 proposals with who covers each",
-           responses={400: {"description": "never: unknown words are answered on the page"}})
+           responses={404: {"description": "an unknown focus, modality, country or proposer: the page says which "
+                                           "and lists the closest", "content": {"text/html": {}}}})
     def check(request: Request,
               focus: Annotated[str | None, Query(max_length=500)] = None,
               modalities: Annotated[str | None, Query(max_length=500)] = None,

@@ -286,7 +286,7 @@ def test_openapi_documents_errors_as_problem_documents(client: httpx.Client) -> 
         for method, operation in operations.items():
             for status, response in operation.get("responses", {}).items():
                 if status.startswith(("4", "5")):
-                    expected = ["text/html"] if path.startswith("/graph/") and status == "404" else \
+                    expected = ["text/html"] if path.startswith(("/graph/", "/check")) and status == "404" else \
                         ["application/problem+json"]  # the browser pages answer a friendly page
                     assert list(response["content"]) == expected, (method, path, status)
     r = client.get("/overlap", params={"focus": "air", "min_evidence": "nonsense"})
