@@ -34,10 +34,13 @@ system-deps:
 
 ## set up (including test extras and Debian packages the tests need) and run the whole suite
 test: install system-deps
+	$(BIN)/ruff check neaspec_kg api tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check neaspec_kg api tests bench
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/python bench/store_choice.py

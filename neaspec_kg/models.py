@@ -179,7 +179,7 @@ class DuplicationAnswer(Model):
                               "top pairs of one mechanism were computed (the ranking is still exact)")
     pairs: list[PairAnswer]
     context: list[JudgementRef] = Field(
-        [], description="the note's general judgements on the mechanism asked about (paragraph 26)")
+        default_factory=list, description="the note's general judgements on the mechanism asked about (paragraph 26)")
 
 
 class ProposedWork(Model):
@@ -241,7 +241,7 @@ class CountryAnswer(Model):
     country: CountryRef
     as_of: str | None = None
     mechanisms: list[Participation] = Field(description="members first, then observers, then uncertain")
-    attendances: list[str] = Field([], description="one-off attendances, which are not participation")
+    attendances: list[str] = Field(default_factory=list, description="one-off attendances, not participation")
     summary: str
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from neaspec_kg.analysis.check import check, proposals
 from neaspec_kg.analysis.duplication import DEFAULT_MIN_EVIDENCE, LEVEL_LABELS, LEVELS, compare, duplication
-from neaspec_kg.analysis.focus import Concept, FocusResolver, UnknownFocusError, normalise
+from neaspec_kg.analysis.focus import FocusResolver, UnknownFocusError, normalise
 from neaspec_kg.analysis.overlap import overlap
 from neaspec_kg.errors import NeaspecKgError
-from neaspec_kg.index import EVIDENCE_KINDS, cached_index
+from neaspec_kg.index import EVIDENCE_KINDS, Concept, cached_index
 from neaspec_kg.index.periods import DateError, parse_as_of
 from neaspec_kg.index.sources import Source, SourceIndex
 from neaspec_kg.models import (
@@ -138,7 +138,7 @@ class Analyst:
             if status is None:
                 continue
             cs = claims[iri]
-            roles = {}
+            roles: dict[str, set[str]] = {}
             for c in cs:
                 roles.setdefault("member" if c.role in ("member", "coverage") else c.role, set()).add(c.source)
             disagree = None
@@ -153,8 +153,8 @@ class Analyst:
         ref = ix.country_ref(iri)
         n = sum(1 for p in rows if p.status != "uncertain")
         when = f" as of {day.isoformat()}" if day else ""
-        unsure = [p.unit.acronym or p.unit.label for p in rows if p.status == "uncertain"]
+        unsure_units = [p.unit.acronym or p.unit.label for p in rows if p.status == "uncertain"]
         plural = "s" if n != 1 else ""
         summary = (f"{ref.label} takes part in {n} mechanism{plural} or platform{plural}{when}"
-                   + (f"; uncertain on that day: {', '.join(unsure)}" if unsure else "") + ".")
+                   + (f"; uncertain on that day: {', '.join(unsure_units)}" if unsure_units else "") + ".")
         return CountryAnswer(country=ref, as_of=day.isoformat() if day else None, mechanisms=rows, summary=summary)

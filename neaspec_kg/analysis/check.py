@@ -9,6 +9,7 @@ the other mechanism; the note's judgements on that pair are cited.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import numpy as np
 
@@ -88,7 +89,7 @@ def _candidates(ix: AnalysisIndex, concepts: set[str]) -> list[str]:
 
 
 def _match(ix: AnalysisIndex, virtual: Profile, other: str, countries: set[str] | None, proposer: str | None,
-           as_of, min_evidence: str) -> CheckMatch | None:
+           as_of: date | None, min_evidence: str) -> CheckMatch | None:
     pm = profile(ix, other, min_evidence)
     ms = meetings(ix, virtual, pm, themes=True)
     if not ms:
@@ -104,9 +105,10 @@ def _match(ix: AnalysisIndex, virtual: Profile, other: str, countries: set[str] 
     level, _ = level_of(ms, cs, bool(done), judged, shared_themes(ix, virtual, pm))
     score = round(best.value * cs.factor * (0.5 if done else 1.0), 3)
     vias = {ix.evidence[i].via for i in items}
-    unit = ix.units[vias.pop()] if len(vias) == 1 and None not in vias else ix.units[other]
+    only = next(iter(vias)) if len(vias) == 1 else None
+    unit = ix.units[only] if only else ix.units[other]
     seen: set[tuple[str, str]] = set()
-    meeting_models = []
+    meeting_models: list[FocusMeeting] = []
     for m in ms:
         if (m.a, m.b) in seen or len(meeting_models) >= 3:
             continue
@@ -163,7 +165,7 @@ def _verdict(matches: list[CheckMatch], focus: list[ConceptRef]) -> str:
 
 
 def run_check(ix: AnalysisIndex, concepts: list[str], modalities: set[str], countries: set[str] | None,
-              proposer: str | None, as_of, include_related: bool = True,
+              proposer: str | None, as_of: date | None, include_related: bool = True,
               min_evidence: str = "engagement") -> list[CheckMatch]:
     virtual: Profile = {c: Work(0, set(modalities)) for c in concepts}
     out = []
@@ -181,7 +183,8 @@ def check(ix: AnalysisIndex, resolver: FocusResolver, work: ProposedWork, *,
           include_related: bool = True) -> CheckAnswer:
     concepts = resolver.resolve(work.focus)
     as_of = parse_as_of(work.as_of)
-    proposer = ix.unit(work.proposer).owner if work.proposer and ix.unit(work.proposer) else None
+    unit = ix.unit(work.proposer) if work.proposer else None
+    proposer = unit.owner if unit else None
     countries = {country_iri(c.upper()) for c in work.countries} if work.countries else None
     matches = run_check(ix, [c.iri for c in concepts], _modality_ids(ix, work.modalities), countries, proposer,
                         as_of, include_related)

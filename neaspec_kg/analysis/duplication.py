@@ -243,8 +243,8 @@ def compare(ix: AnalysisIndex, a: str, b: str, *, as_of: date | None = None,
     engagement_models = [engagement_model(ix, e) for e in done]
     proposed_models = [engagement_model(ix, e) for e in proposed]
     judgement_models = [judgement_model(ix, j) for j in judged]
-    for x in (*engagement_models, *judgement_models):
-        for s in x.sources:
+    for refs in [*(e.sources for e in engagement_models), *(j.sources for j in judgement_models)]:
+        for s in refs:
             sources.setdefault(s.iri, s)
     answer = PairAnswer(
         a=ix.units[a].ref(), b=ix.units[b].ref(), level=level,  # type: ignore[arg-type]
@@ -428,17 +428,17 @@ def _bounds(ix: AnalysisIndex, a: str, pool: np.ndarray) -> list[tuple[int, floa
     ub = focus_ub * np.minimum(factor, 1.0)
     level_ub = np.where(same & ((shared >= 2) | loose), LEVELS.index("risk"),
                         np.where(focus_ub > 0, LEVELS.index("overlap"), LEVELS.index("complementary")))
-    out = []
+    out: list[tuple[int, float, str]] = []
     hits = np.flatnonzero(pool & (focus_ub > 0))
-    seen = set()
+    seen: set[str] = set()
     for i in hits.tolist():
         other = ix.mechanisms[i]
         seen.add(other)
         level = 0 if "duplication-concern" in judged.get(other, ()) else int(level_ub[i])
         out.append((level, -float(ub[i]), other))
     for other, verdicts in judged.items():
-        i = ix.mech_row.get(other)
-        if i is not None and pool[i] and other not in seen:
+        other_row = ix.mech_row.get(other)
+        if other_row is not None and pool[other_row] and other not in seen:
             out.append((0 if "duplication-concern" in verdicts else LEVELS.index("complementary"), 0.0, other))
     return out
 

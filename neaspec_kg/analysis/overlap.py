@@ -42,8 +42,8 @@ def targets(ix: AnalysisIndex, concepts: list[Concept], *, related: bool = False
         for d in ix.thesaurus.descendants(c.iri):
             put(d, "narrower")
     if related:
-        for c in list(out):
-            for r in ix.thesaurus.related.get(c, ()):
+        for iri in list(out):
+            for r in ix.thesaurus.related.get(iri, ()):
                 put(r, "related")
                 for d in ix.thesaurus.descendants(r):
                     put(d, "related")
@@ -113,7 +113,7 @@ def overlap(ix: AnalysisIndex, concepts: list[Concept], *, country: str | None =
             platforms = {ix.evidence[i].via for i in part if ix.evidence[i].via}
             rows_of[delivered].append(MechanismOnFocus(
                 mechanism=ix.units[owner].ref(), strongest=evidence[0].kind, evidence=evidence,
-                platforms=[ix.units[p].ref() for p in sorted(platforms) if p in ix.units],
+                platforms=[ix.units[p].ref() for p in sorted(p for p in platforms if p) if p in ix.units],
                 members=[ix.country_ref(c) for c in sorted(k for k, r in known.items() if r == "member")],
                 uncertain_members=[ix.country_ref(c) for c in sorted(unsure)],
                 country_status=status))  # type: ignore[arg-type]
