@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
             timeout_s=settings.query_timeout_s,
             max_rows=settings.max_rows,
             max_bytes=settings.max_response_bytes,
+            per_client=settings.per_client_queries,
             prefixes=PREFIXES,
             # with nothing allow-listed no worker needs to open a connection: forbid it (see api.query_pool)
             isolate_network=not settings.service_allowlist,

@@ -88,6 +88,8 @@ class QueryJob:
     named_graphs: tuple[str, ...] | None = None
     #: the form the endpoint's scan found (SELECT, ASK, ...): what a remote evaluator asks its store for
     form: str | None = None
+    #: who asked (the client's address): no one client may hold more than its share of the workers
+    client: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,8 +138,9 @@ class QueryTimeout(QueryPoolError):
 
 
 class PoolBusy(QueryPoolError):
-    def __init__(self, retry_after_s: int) -> None:
-        super().__init__("all SPARQL workers are busy and the queue is full")
+    def __init__(self, retry_after_s: int, reason: str = "All query workers are busy and the queue is full") -> None:
+        super().__init__(reason)
+        self.reason = reason
         self.retry_after_s = retry_after_s
 
 
@@ -464,6 +467,7 @@ class QueryPool:
         timeout_s: float = 10.0,
         max_rows: int = 100_000,
         max_bytes: int | None = None,
+        per_client: int = 0,
         prefixes: Mapping[str, str] | None = None,
         isolate_network: bool = True,
         memory_limit_mb: int | None = None,
@@ -477,6 +481,8 @@ class QueryPool:
         self.timeout_s = timeout_s
         self.max_rows = max_rows
         self.max_bytes = max_bytes
+        #: most queries one client address may have running or waiting at once (0: no limit)
+        self.per_client = per_client
         self._prefixes = dict(prefixes or {})
         self._isolate = isolate_network
         self._memory_mb = memory_limit_mb
@@ -485,6 +491,7 @@ class QueryPool:
         self._workers: list[_Worker] = []
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()  # replaced by start(), on the running loop
         self._waiting = 0
+        self._by_client: dict[str, int] = {}
         self._replaced = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._running = False
@@ -597,7 +604,9 @@ class QueryPool:
     async def _acquire(self) -> _Worker:
         if not self._running:
             raise PoolClosed("the SPARQL pool is not running")
-        while True:
+        # first come, first served: while others wait, a newcomer queues behind them instead of taking the
+        # worker that was just freed for the first of them
+        while not self._waiting:
             try:
                 worker = self._idle.get_nowait()
             except asyncio.QueueEmpty:
@@ -606,7 +615,8 @@ class QueryPool:
                 return worker
             self._discard(worker)
         if self._waiting >= self.queue_limit:
-            raise PoolBusy(self.retry_after_s)
+            raise PoolBusy(self.retry_after_s, f"All query workers are busy and {self._waiting} queries already "
+                                               f"wait, the most this endpoint queues")
         self._waiting += 1
         try:
             # a request that cannot get a worker within one timeout would most likely time out anyway
@@ -618,7 +628,8 @@ class QueryPool:
                     return worker
                 self._discard(worker)
         except TimeoutError:
-            raise PoolBusy(self.retry_after_s) from None
+            raise PoolBusy(self.retry_after_s, f"No query worker became free within {self.timeout_s:g} s "
+                                               "(the queries ahead of this one are long)") from None
         finally:
             self._waiting -= 1
 
@@ -626,6 +637,21 @@ class QueryPool:
         """Evaluate ``job`` in a worker; raise one of the QueryPoolError subclasses on failure. A query whose
         worker was lost while it ran (killed from outside, or crashed) is tried once more on another worker;
         a second crash is the query's own doing and is reported."""
+        share = self.per_client
+        if share and job.client is not None and self._by_client.get(job.client, 0) >= share:
+            raise PoolBusy(self.retry_after_s, f"This client already runs {share} queries at once, its share of "
+                                               "this endpoint; wait for one to finish")
+        if job.client is not None:
+            self._by_client[job.client] = self._by_client.get(job.client, 0) + 1
+        try:
+            return await self._run(job)
+        finally:
+            if job.client is not None:
+                left = self._by_client.pop(job.client, 1) - 1
+                if left:
+                    self._by_client[job.client] = left
+
+    async def _run(self, job: QueryJob) -> QueryResult:
         reply: tuple[Any, ...] = ("crashed", None)
         for _attempt in range(2):
             worker = await self._acquire()

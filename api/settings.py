@@ -51,6 +51,9 @@ class Settings:
     max_request_bytes: int = 1_000_000
     #: SPARQL worker processes (each holds its own copy of the store)
     workers: int = 2
+    #: most SPARQL queries one client address may have running or waiting at once, so that a few clients
+    #: cannot hold every worker (0: no limit; behind a proxy every client has the proxy's address)
+    per_client_queries: int = 0
     #: SPARQL requests that may wait for a free worker; beyond that new ones get 503
     queue_limit: int = 32
     #: address-space cap of each SPARQL worker in MB (a runaway ORDER BY fails its worker, not the host);

@@ -643,6 +643,7 @@ def sparql_router(pool: QueryPool | RemotePool, settings: Settings) -> APIRouter
             default_graphs=parsed.default_graphs,
             named_graphs=parsed.named_graphs,
             form=scan.form,
+            client=request.client.host if request.client else None,
         )
         result = await run(job)
         media_type = chosen[result.kind]
@@ -674,8 +675,7 @@ def sparql_router(pool: QueryPool | RemotePool, settings: Settings) -> APIRouter
                            f"The query was stopped after {exc.timeout_s:g} s, the limit of this endpoint. Narrow "
                            "it, add a LIMIT, or avoid cartesian products.", timeout_s=exc.timeout_s) from None
         except PoolBusy as exc:
-            raise ProblemError(503, "SPARQL endpoint busy",
-                               "All query workers are busy and the queue is full; retry later.",
+            raise ProblemError(503, "SPARQL endpoint busy", f"{exc.reason}; retry later.",
                                type_=PROBLEM_BASE + "endpoint-busy",
                                headers={"Retry-After": str(exc.retry_after_s)}) from None
         except WorkerCrashed as exc:

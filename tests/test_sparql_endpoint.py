@@ -809,3 +809,18 @@ def test_lost_workers_are_noticed_and_replaced_before_users_meet_them(validated:
         while c.get("/healthz").json()["status"] != "ok":
             assert time.monotonic() < deadline, "the pool was not brought back to full strength"
             time.sleep(0.2)
+
+
+def test_one_client_cannot_hold_every_worker(validated: ValidatedGraph) -> None:
+    """With a per-client share, a client running long queries is told so at once, and others still get
+    workers; waiting queries are served first come, first served."""
+    settings = replace(SETTINGS, workers=2, queue_limit=4, per_client_queries=1)
+    with live_server(create_app(settings, graph=validated)) as base, httpx.Client(base_url=base, timeout=30) as c:
+        with ThreadPoolExecutor(2) as executor:
+            first = executor.submit(c.post, "/sparql", data={"query": ENDLESS})
+            time.sleep(0.3)
+            second = c.post("/sparql", data={"query": ENDLESS})
+            body = assert_problem(second, 503, "endpoint-busy")
+            assert "share" in body["detail"] and int(second.headers["retry-after"]) >= 1
+            assert first.result().status_code == 504
+        assert count_via_endpoint(c) > 0
