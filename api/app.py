@@ -34,6 +34,7 @@ from api.rest import RestService, rest_router
 from api.settings import Settings
 from api.sparql import sparql_router
 from api.thesaurus import thesaurus_router
+from api.timeline_page import timeline_router
 from api.views import views_router
 from neaspec_kg import __version__
 from neaspec_kg.build import ValidatedGraph, build
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     app.include_router(thesaurus_router())
     app.include_router(matrix_router())
     app.include_router(check_page_router())
+    app.include_router(timeline_router())
     app.include_router(linked_data_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

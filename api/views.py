@@ -55,6 +55,7 @@ SHELL = ENV.from_string("""<!DOCTYPE html>
     <a href="/graph/duplication{{ lang_suffix }}">Duplication</a>
     <a href="/matrix">Matrix</a>
     <a href="/check">Check a proposal</a>
+    <a href="/timeline">Timeline</a>
     <a href="/ontology">Ontology</a>
     <a href="/thesaurus">Thesaurus</a>
     <a href="/sparql">SPARQL editor</a>

@@ -272,3 +272,28 @@ class CoverageMatrix(Model):
     include_related: bool = False
     mechanisms: list[UnitRef]
     rows: list[MatrixRow]
+
+
+class TimelineEvent(Model):
+    event: Literal["established", "joined", "adopted"]
+    date: str = Field(description="as the source gives it: a year or a day")
+    year: int
+    country: str | None = None
+    disputed: bool = Field(description="another source gives another date for the same event")
+    sources: list[SourceRef]
+
+
+class TimelineLane(Model):
+    """One mechanism, platform, plan or resolution and its dated events, earliest first."""
+
+    iri: str
+    label: str
+    acronym: str | None = None
+    type: Literal["mechanism", "platform", "plan", "resolution"]
+    events: list[TimelineEvent]
+
+
+class Timeline(Model):
+    first_year: int
+    last_year: int
+    lanes: list[TimelineLane]

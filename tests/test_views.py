@@ -579,3 +579,18 @@ def test_check_page_answers_who_already_does_it(http: httpx.Client, browser: Bro
     browser.open(base_url + "/check?" + "&".join(f"{k}={quote(v)}" for k, v in params.items()))
     assert browser.console_errors() == [] and browser.external(browser.requests()) == []
     browser.screenshot("check")
+
+
+def test_timeline_draws_every_disputed_date_with_its_sources(http: httpx.Client, browser: Browser,
+                                                             base_url: str) -> None:
+    data = http.get("/timeline", params={"format": "json"}).json()
+    lccp = next(lane for lane in data["lanes"] if lane["acronym"] == "NEA-LCCP")
+    established = {e["date"]: e for e in lccp["events"] if e["event"] == "established"}
+    assert {"2014", "2016"} <= set(established) and all(e["disputed"] for e in established.values())
+    assert any("paragraph 6" in s["label"] for s in established["2016"]["sources"])
+    page_ = http.get("/timeline")
+    assert page_.status_code == 200 and "<svg" in page_.text and "disputed" in page_.text
+    browser.open(base_url + "/timeline")
+    assert browser.js("return document.querySelectorAll('svg circle').length") >= 20
+    assert browser.console_errors() == [] and browser.external(browser.requests()) == []
+    browser.screenshot("timeline")

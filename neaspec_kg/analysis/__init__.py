@@ -24,6 +24,7 @@ from neaspec_kg.models import (
     Participation,
     ProposalsAnswer,
     ProposedWork,
+    Timeline,
 )
 from neaspec_kg.namespaces import country as country_iri
 from neaspec_kg.store import SparqlStore
@@ -113,6 +114,12 @@ class Analyst:
 
         return coverage_matrix(self.index, country=self._country(country), as_of=parse_as_of(as_of),
                                include_related=include_related)
+
+    def timeline(self) -> Timeline:
+        """Establishments, accessions and resolutions by date, every disputed date kept with its sources."""
+        from neaspec_kg.analysis.timeline import timeline
+
+        return timeline(self.store, self.sources)
 
     def country_participation(self, code: str, *, as_of: str | None = None) -> CountryAnswer:
         """The mechanisms and platforms a country takes part in (as of a day), uncertain ones apart."""
