@@ -588,6 +588,13 @@ def test_timeline_draws_every_disputed_date_with_its_sources(http: httpx.Client,
     established = {e["date"]: e for e in lccp["events"] if e["event"] == "established"}
     assert {"2014", "2016"} <= set(established) and all(e["disputed"] for e in established.values())
     assert any("paragraph 6" in s["label"] for s in established["2016"]["sources"])
+    # The research file records the other three disagreements; each year is kept, each with its own source.
+    for acronym, years in {"LTP": {"1995", "1996"}, "EABRN": {"1994", "1995"}, "APCAP": {"2014", "2015"}}.items():
+        lane = next(lane for lane in data["lanes"] if lane["acronym"] == acronym)
+        drawn = {e["date"][:4]: e for e in lane["events"] if e["event"] == "established"}
+        assert years <= set(drawn), (acronym, sorted(drawn))
+        assert all(drawn[y]["disputed"] and drawn[y]["sources"] for y in years), acronym
+        assert len({s["label"] for y in years for s in drawn[y]["sources"]}) >= 2, acronym
     page_ = http.get("/timeline")
     assert page_.status_code == 200 and "<svg" in page_.text and "disputed" in page_.text
     browser.open(base_url + "/timeline")
