@@ -274,6 +274,23 @@ class CoverageMatrix(Model):
     rows: list[MatrixRow]
 
 
+class ParticipationRow(Model):
+    """One country across the mechanisms and platforms: its participation in each, as ``CountryAnswer`` gives it."""
+
+    country: CountryRef
+    cells: dict[str, Participation] = Field(description="by unit id; a unit the country is not known in is absent")
+    count: int = Field(description="units the country takes part in (uncertain ones not counted)")
+
+
+class ParticipationMatrix(Model):
+    """Countries down the side, mechanisms and platforms across: member, observer or uncertain, with dates and
+    sources. Every row is the country's own ``CountryAnswer``, so the matrix cannot disagree with ``/countries``."""
+
+    as_of: str | None = None
+    units: list[UnitRef]
+    rows: list[ParticipationRow]
+
+
 class TimelineEvent(Model):
     event: Literal["established", "joined", "adopted"]
     date: str = Field(description="as the source gives it: a year or a day")

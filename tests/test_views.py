@@ -565,6 +565,35 @@ def test_matrix_page_in_chromium(browser: Browser, base_url: str) -> None:
     browser.screenshot("matrix")
 
 
+def test_participation_matrix_is_the_country_answers_side_by_side(http: httpx.Client, browser: Browser,
+                                                                  base_url: str) -> None:
+    """Countries against mechanisms: every row is that country's /countries answer, and the note's own
+    exceptions show (Mongolia outside NEAMPAN; the DPRK's one attendance at NOWPAP is not membership)."""
+    for as_of in (None, "2010-01-01"):
+        params = {"format": "json", **({"as_of": as_of} if as_of else {})}
+        data = http.get("/matrix/countries", params=params).json()
+        assert len(data["rows"]) >= 6 and data["units"]
+        for row in data["rows"]:
+            answer = http.get(f"/countries/{row['country']['id']}/participation",
+                              params={"as_of": as_of} if as_of else {}).json()
+            expected = {p["unit"]["id"]: (p["status"], p["since"]) for p in answer["mechanisms"]}
+            assert {u: (c["status"], c["since"]) for u, c in row["cells"].items()} == expected, row["country"]
+    rows = http.get("/matrix/countries", params={"format": "json"}).json()["rows"]
+    today = {r["country"]["id"]: r["cells"] for r in rows}
+    assert all(today[c]["neaspec"]["status"] == "member" for c in ("CHN", "JPN", "KOR", "MNG", "PRK", "RUS"))
+    assert "neampan" not in today["MNG"] and today["RUS"]["neampan"]["status"] == "member"
+    assert "nowpap" not in today["PRK"] and today["PRK"]["yslme"]["status"] == "observer"
+    csv_ = http.get("/matrix/countries", params={"format": "csv"})
+    assert csv_.headers["content-type"].startswith("text/csv") and csv_.text.startswith("country,country_id,")
+    assert len(csv_.text.strip().splitlines()) == len(today) + 1
+    bad = http.get("/matrix/countries", params={"as_of": "2020-13-45"})
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem+json")
+    browser.open(base_url + "/matrix/countries")
+    assert browser.js("return document.querySelectorAll('table.nk-matrix tbody tr').length") == len(today)
+    assert browser.console_errors() == [] and browser.external(browser.requests()) == []
+    browser.screenshot("participation-matrix")
+
+
 def test_check_page_answers_who_already_does_it(http: httpx.Client, browser: Browser, base_url: str) -> None:
     params = {"focus": "dust storms", "modalities": "capacity-building", "countries": "MNG, CHN",
               "proposer": "neaspec"}

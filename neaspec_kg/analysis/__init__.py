@@ -22,9 +22,12 @@ from neaspec_kg.models import (
     OverlapAnswer,
     PairAnswer,
     Participation,
+    ParticipationMatrix,
+    ParticipationRow,
     ProposalsAnswer,
     ProposedWork,
     Timeline,
+    UnitRef,
 )
 from neaspec_kg.namespaces import country as country_iri
 from neaspec_kg.store import SparqlStore
@@ -114,6 +117,25 @@ class Analyst:
 
         return coverage_matrix(self.index, country=self._country(country), as_of=parse_as_of(as_of),
                                include_related=include_related)
+
+    def participation_matrix(self, *, as_of: str | None = None) -> ParticipationMatrix:
+        """Every country that takes part in anything, against every unit anyone takes part in: the rows are
+        ``country_participation`` answers, so the two views cannot drift apart."""
+        day = parse_as_of(as_of)
+        answers = [self.country_participation(iri.rsplit("/", 1)[-1], as_of=as_of)
+                   for iri in self.index.country_labels]
+        rows = [ParticipationRow(country=a.country, cells={p.unit.id: p for p in a.mechanisms},
+                                 count=sum(1 for p in a.mechanisms if p.status != "uncertain"))
+                for a in answers if a.mechanisms]
+        rows.sort(key=lambda r: (-r.count, r.country.label))
+        units: dict[str, UnitRef] = {}
+        taking_part: dict[str, int] = {}
+        for a in answers:
+            for p in a.mechanisms:
+                units[p.unit.id] = p.unit
+                taking_part[p.unit.id] = taking_part.get(p.unit.id, 0) + (p.status != "uncertain")
+        order = sorted(units.values(), key=lambda u: (-taking_part[u.id], u.acronym or u.label))
+        return ParticipationMatrix(as_of=day.isoformat() if day else None, units=order, rows=rows)
 
     def timeline(self) -> Timeline:
         """Establishments, accessions and resolutions by date, every disputed date kept with its sources."""
