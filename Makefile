@@ -24,12 +24,14 @@ validate: install
 run: validate
 	$(BIN)/neaspec-kg serve --host $(HOST) --port $(PORT)
 
-## Debian packages the browser tests need (headless Chromium and its driver), installed only if missing
+## Debian packages the browser tests need (headless Chromium and its driver; pdftotext reads the printed
+## briefs), installed only if missing
 system-deps:
-	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 \
+	    && command -v pdftotext >/dev/null 2>&1; then :; \
 	else \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver poppler-utils; \
 	fi
 
 ## set up (including test extras and Debian packages the tests need) and run the whole suite
