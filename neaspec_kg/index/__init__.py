@@ -19,9 +19,10 @@ from __future__ import annotations
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -32,6 +33,13 @@ from neaspec_kg.index.thesaurus import Concept, Thesaurus
 from neaspec_kg.models import CountryRef, SourceRef, UnitRef
 from neaspec_kg.namespaces import ID, local_id
 from neaspec_kg.store import SparqlStore, Table
+
+
+class _Sourced(Protocol):
+    sources: set[str]
+
+
+_G = TypeVar("_G", bound=_Sourced)
 
 __all__ = ["EVIDENCE_KINDS", "AnalysisIndex", "Claim", "Concept", "EvidenceItem", "Thesaurus", "Unit", "cached_index"]
 
@@ -352,50 +360,50 @@ class AnalysisIndex:
         s = self.sources.by_iri.get(source)
         return (s is None or s.kind != "DocumentPart", s.label if s else source)
 
+    def _grouped(self, rows: Iterable[dict[str, str]], key: str, make: Callable[[dict[str, str]], _G],
+                 add: Callable[[_G, dict[str, str]], None]) -> list[_G]:
+        """Fold the rows of one extraction query (one row per value of a many-valued property) into one
+        record per resource. Rows are read in source order, so the first text kept is the primary source's."""
+        by_iri: dict[str, _G] = {}
+        for r in sorted(rows, key=lambda r: (self._source_key(r["source"]), r.get("text", ""))):
+            item = by_iri.get(r[key])
+            if item is None:
+                item = by_iri[r[key]] = make(r)
+            add(item, r)
+            item.sources.add(r["source"])
+        return list(by_iri.values())
+
     def _load_engagements(self, rows: Iterable[dict[str, str]]) -> None:
-        by_iri: dict[str, Engagement] = {}
-        rows = sorted(rows, key=lambda r: (self._source_key(r["source"]), r.get("text", "")))
-        for r in rows:
-            e = by_iri.get(r["engagement"])
-            if e is None:
-                e = by_iri[r["engagement"]] = Engagement(
-                    r["engagement"], r["party"], r["counterpart"], r.get("via"), {}, local_id(r["status"]),
-                    r["statusLabel"], set(), r["text"], r.get("limitation"), set())
+        def add(e: Engagement, r: dict[str, str]) -> None:
             e.types[local_id(r["type"])] = r["typeLabel"]
             if r.get("focus"):
                 e.focus.add(r["focus"])
-            e.sources.add(r["source"])
-        self.engagements = sorted(by_iri.values(), key=lambda e: e.iri)
+
+        self.engagements = sorted(self._grouped(rows, "engagement", lambda r: Engagement(
+            r["engagement"], r["party"], r["counterpart"], r.get("via"), {}, local_id(r["status"]),
+            r["statusLabel"], set(), r["text"], r.get("limitation"), set()), add), key=lambda e: e.iri)
 
     def _load_judgements(self, rows: Iterable[dict[str, str]]) -> None:
-        by_iri: dict[str, Judgement] = {}
-        rows = sorted(rows, key=lambda r: (self._source_key(r["source"]), r.get("text", "")))
-        for r in rows:
-            j = by_iri.get(r["judgement"])
-            if j is None:
-                j = by_iri[r["judgement"]] = Judgement(r["judgement"], set(), local_id(r["verdict"]),
-                                                       r["verdictLabel"], set(), r["text"], set())
+        def add(j: Judgement, r: dict[str, str]) -> None:
             j.judged.add(r["judged"])
             if r.get("focus"):
                 j.focus.add(r["focus"])
-            j.sources.add(r["source"])
-        self.judgements = sorted(by_iri.values(), key=lambda j: j.iri)
+
+        self.judgements = sorted(self._grouped(rows, "judgement", lambda r: Judgement(
+            r["judgement"], set(), local_id(r["verdict"]), r["verdictLabel"], set(), r["text"], set()), add),
+            key=lambda j: j.iri)
 
     def _load_proposals(self, rows: Iterable[dict[str, str]]) -> None:
-        by_iri: dict[str, Proposal] = {}
-        rows = sorted(rows, key=lambda r: (self._source_key(r["source"]), r.get("text", "")))
-        for r in rows:
-            p = by_iri.get(r["proposal"])
-            if p is None:
-                p = by_iri[r["proposal"]] = Proposal(r["proposal"], int(r["order"]), r["heading"], r["text"],
-                                                     r["plan"], set(), set(), set(), set())
+        def add(p: Proposal, r: dict[str, str]) -> None:
             for key, target in (("focus", p.focus), ("species", p.focus), ("mentions", p.mentions)):
                 if r.get(key):
                     target.add(r[key])
             if r.get("modality"):
                 p.modalities.add(local_id(r["modality"]))
-            p.sources.add(r["source"])
-        self.proposals = sorted(by_iri.values(), key=lambda p: p.order)
+
+        self.proposals = sorted(self._grouped(rows, "proposal", lambda r: Proposal(
+            r["proposal"], int(r["order"]), r["heading"], r["text"], r["plan"], set(), set(), set(), set()), add),
+            key=lambda p: p.order)
 
     def _build_matrices(self) -> None:
         """Dense matrices over mechanisms, so that one vectorised pass finds and bounds the pairs of any one
