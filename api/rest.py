@@ -12,7 +12,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from threading import Lock
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
@@ -47,10 +47,12 @@ from neaspec_kg.models import (
 from neaspec_kg.store import QueryError, SparqlStore
 
 JSON = "application/json"
-PROBLEMS = {404: {"description": "Unknown id or focus; the body lists the closest known ones",
-                  "content": {"application/problem+json": {}}},
-            400: {"description": "A parameter is missing or malformed; the body names it",
-                  "content": {"application/problem+json": {}}}}
+T = TypeVar("T")
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown id or focus; the body lists the closest known ones",
+          "content": {"application/problem+json": {}}},
+    400: {"description": "A parameter is missing or malformed; the body names it",
+          "content": {"application/problem+json": {}}}}
 
 
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -103,7 +105,7 @@ class RestService:
         return Response(self.memo(key, produce), media_type=JSON)
 
 
-def _translate(compute: Callable[[], object]) -> object:
+def _translate(compute: Callable[[], T]) -> T:
     """Run ``compute``, turning the library's errors into problem documents (4xx)."""
     try:
         return compute()
@@ -138,7 +140,8 @@ def service(request: Request) -> RestService:
     state = request.app.state
     if getattr(state, "rest", None) is None:
         state.rest = RestService(state.store)
-    return state.rest
+    rest: RestService = state.rest
+    return rest
 
 
 def rest_router() -> APIRouter:
@@ -319,7 +322,7 @@ def rest_router() -> APIRouter:
             if format == "csv":
                 return Response(formatting.to_csv(result, columns), media_type="text/csv; charset=utf-8")
             return Response(formatting.to_sparql_json(result, columns), media_type="application/sparql-results+json")
-        return Response(result.serialize(format="turtle"), media_type="text/turtle")  # type: ignore[union-attr]
+        return Response(result.serialize(format="turtle"), media_type="text/turtle")
 
     @r.get("/export", tags=["downloads"],
            summary="Downloads: the whole graph as Turtle, TriG (one named graph per source), JSON-LD or "

@@ -706,7 +706,7 @@ def sparql_router(pool: QueryPool | RemotePool, settings: Settings) -> APIRouter
             page = editor_page(request.scope.get("root_path", ""), endpoint, settings)
             return Response(page, media_type=HTML_TYPE, headers={**headers, "Content-Security-Policy": EDITOR_CSP})
         rdf_format = _RDF_FORMATS[DESCRIPTION_TYPES[media_type]]
-        extra = {"prefixes": SD_PREFIXES} if rdf_format is ox.RdfFormat.TURTLE else {}
+        extra: dict[str, Any] = {"prefixes": SD_PREFIXES} if rdf_format is ox.RdfFormat.TURTLE else {}
         body = ox.serialize(service_description(endpoint, pool.dataset, settings), format=rdf_format, **extra)
         return Response(body or b"", media_type=media_type, headers=headers)
 

@@ -128,7 +128,8 @@ class NamedQuery:
             if len(items) > 1 and not p.multiple:
                 raise ParameterError(p.name, "takes one value")
             terms = " ".join(str(p.to_term(v)) for v in items)
-            text = _values_block(p.name).sub(lambda _m, t=terms, n=p.name: f"VALUES ?{n} {{ {t} }}", text)
+            block = f"VALUES ?{p.name} {{ {terms} }}"
+            text = _values_block(p.name).sub(lambda _m, b=block: b, text)  # type: ignore[misc]
         if limit is not None:
             if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
                 raise ParameterError("limit", f"{limit!r} is not a non-negative integer")
