@@ -144,6 +144,35 @@ def service(request: Request) -> RestService:
     return rest
 
 
+#: OpenAPI schemas of the catalogue's parameter types (neaspec_kg/catalogue.py::Param.to_term checks them)
+_PARAM_SCHEMAS: dict[str, dict[str, Any]] = {
+    "mechanism": {"type": "string", "examples": ["eanet"]},
+    "country": {"type": "string", "examples": ["KOR"]},
+    "focus": {"type": "string", "examples": ["air-pollution"]},
+    "iri": {"type": "string", "format": "iri"},
+    "integer": {"type": "integer"},
+    "decimal": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "date": {"type": "string", "format": "date"},
+}
+
+
+def _query_param(p: catalogue.Param) -> dict[str, Any]:
+    """One catalogue parameter as an OpenAPI query parameter (repeatable ones as exploded arrays)."""
+    schema = _PARAM_SCHEMAS.get(p.type, {"type": "string"})
+    return {"name": p.name, "in": "query", "required": p.required, "description": p.description,
+            "schema": {"type": "array", "items": schema} if p.multiple else schema,
+            **({"style": "form", "explode": True} if p.multiple else {})}
+
+
+def _query_media(form: str) -> dict[str, Any]:
+    if form == "CONSTRUCT" or form == "DESCRIBE":
+        return {"text/turtle": {}}
+    if form == "ASK":
+        return {"application/sparql-results+json": {}}
+    return {"application/sparql-results+json": {}, "text/csv": {}}
+
+
 def rest_router() -> APIRouter:
     r = APIRouter()
 
@@ -300,11 +329,7 @@ def rest_router() -> APIRouter:
 
         return s.answer(("queries",), compute)
 
-    @r.get("/queries/{name}", tags=["queries"], responses=PROBLEMS,
-           summary="Run a named query with typed parameters given as query-string arguments (repeat one to "
-                   "give several values); SPARQL JSON results, or CSV with format=csv")
-    def run_query(request: Request, name: str,
-                  format: Annotated[str, Query(pattern="^(json|csv)$")] = "json") -> Response:
+    def run_named(request: Request, name: str, format: str) -> Response:
         s = service(request)
         if name not in catalogue.catalogue():
             raise ProblemError(404, "Unknown query", f"no named query {name!r}",
@@ -323,6 +348,26 @@ def rest_router() -> APIRouter:
                 return Response(formatting.to_csv(result, columns), media_type="text/csv; charset=utf-8")
             return Response(formatting.to_sparql_json(result, columns), media_type="application/sparql-results+json")
         return Response(result.serialize(format="turtle"), media_type="text/turtle")
+
+    # one documented operation per named query, its parameters typed from the .rq header (as grlc does), so
+    # a client generator or the /docs page shows "members of a mechanism" with a mechanism id, not a bare name
+    def operation(name: str) -> Callable[..., Response]:
+        def named(request: Request, format: Annotated[str, Query(pattern="^(json|csv)$")] = "json") -> Response:
+            return run_named(request, name, format)
+        return named
+
+    for q in catalogue.catalogue().values():
+        r.add_api_route(f"/queries/{q.name}", operation(q.name), methods=["GET"], tags=["queries"], summary=q.title,
+                        description=q.description, operation_id=f"query_{q.name.replace('-', '_')}",
+                        responses={**PROBLEMS, 200: {"content": _query_media(q.form)}},
+                        openapi_extra={"parameters": [_query_param(p) for p in q.params]})
+
+    @r.get("/queries/{name}", tags=["queries"], responses=PROBLEMS,
+           summary="Run any named query by name with typed parameters given as query-string arguments (repeat "
+                   "one to give several values); SPARQL JSON results, or CSV with format=csv")
+    def run_query(request: Request, name: str,
+                  format: Annotated[str, Query(pattern="^(json|csv)$")] = "json") -> Response:
+        return run_named(request, name, format)
 
     @r.get("/export", tags=["downloads"],
            summary="Downloads: the whole graph as Turtle, TriG (one named graph per source), JSON-LD or "

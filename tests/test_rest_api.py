@@ -19,7 +19,9 @@ from api.app import create_app
 from api.settings import Settings
 from neaspec_kg import catalogue
 from neaspec_kg.build import ValidatedGraph
+from neaspec_kg.graph import run
 from neaspec_kg.models import CheckAnswer, DuplicationAnswer, OverlapAnswer, PairAnswer, ProposalsAnswer
+from neaspec_kg.store import OxigraphStore
 from tests.live_server import live_server
 
 PROBLEM = "application/problem+json"
@@ -175,6 +177,32 @@ def test_run_named_query_with_typed_parameters(client: httpx.Client) -> None:
     bad = client.get("/queries/mechanism-members", params={"mechanism": "ea net"})
     assert bad.status_code == 400 and bad.json()["parameter"] == "mechanism"
     assert client.get("/queries/no-such-query").status_code == 404
+
+
+def test_every_named_query_is_its_own_documented_operation(client: httpx.Client, store: OxigraphStore) -> None:
+    """grlc's one operation per query: /docs and client generators see each query with its typed parameters."""
+    paths = client.get("/openapi.json").json()["paths"]
+    queries = catalogue.catalogue()
+    ops = {p.removeprefix("/queries/"): v["get"] for p, v in paths.items()
+           if p.startswith("/queries/") and p != "/queries/{name}"}
+    assert set(ops) == set(queries)
+    assert len({op["operationId"] for op in ops.values()}) == len(ops)
+    for name, q in queries.items():
+        documented = {p["name"]: p for p in ops[name]["parameters"]}
+        assert set(documented) == {p.name for p in q.params} | {"format"}, name
+        for p in q.params:
+            assert documented[p.name]["required"] == p.required, (name, p.name)
+            assert (documented[p.name]["schema"].get("type") == "array") == p.multiple, (name, p.name)
+        assert ops[name]["summary"] == q.title
+    # the documented operation answers what the library answers, errors included
+    own = client.get("/queries/shared-members?mechanism=temm&mechanism=eanet")
+    rows = run(store, "shared-members", {"mechanism": ["temm", "eanet"]})
+    assert isinstance(rows, list)
+    assert own.status_code == 200 and sorted((b["iso3"]["value"], b["count"]["value"])
+                                             for b in own.json()["results"]["bindings"]) == sorted(
+        (str(r["iso3"]), str(r["count"])) for r in rows)
+    bad = client.get("/queries/mechanism-members", params={"mechanism": "ea net"})
+    assert bad.status_code == 400 and bad.headers["content-type"].startswith("application/problem+json")
 
 
 def test_export_downloads(client: httpx.Client, validated: ValidatedGraph) -> None:
