@@ -69,6 +69,7 @@ class Evidence(Model):
     level: str | None = Field(None, description="implementation level of a planned activity")
     status: str | None = Field(None, description="status of an engagement")
     via: UnitRef | None = Field(None, description="the platform or plan the work is done (or planned) through")
+    counterpart: UnitRef | None = Field(None, description="for an engagement: the other mechanism or platform")
     modalities: list[str] = []
     sources: list[SourceRef]
 
@@ -81,6 +82,8 @@ class MechanismOnFocus(Model):
     members: list[CountryRef] = Field(description="countries taking part (as of the date asked, when one is)")
     uncertain_members: list[CountryRef] = Field(
         description="countries whose membership cannot be shown to hold on the as-of date")
+    also_delivered: bool = Field(False, description="in planned_or_proposed: the mechanism also has delivered work "
+                                                    "on this focus (it is then in mechanisms too)")
     country_status: CountryStatus | None = Field(
         None, description="with a country filter: how that country takes part in this work")
 
@@ -279,7 +282,9 @@ class ParticipationRow(Model):
 
     country: CountryRef
     cells: dict[str, Participation] = Field(description="by unit id; a unit the country is not known in is absent")
-    count: int = Field(description="units the country takes part in (uncertain ones not counted)")
+    count: int = Field(description="mechanisms the country takes part in as a member or observer, each once: "
+                                   "a platform counts for its mechanism (NEAMPAN for NEASPEC); uncertain ones are "
+                                   "not counted")
 
 
 class ParticipationMatrix(Model):

@@ -99,6 +99,38 @@ def test_land_degradation_includes_neaspec_and_dldd_nean(analyst: Analyst) -> No
     assert {"neaspec", "dldd-nean"} <= ids(analyst.overlap("desertification"))
 
 
+@pytest.mark.parametrize("focus", ["air quality", "migratory birds", "desertification", "biodiversity",
+                                   "marine protected areas", "climate change"])
+def test_the_summary_never_calls_delivered_work_only_planned(analyst: Analyst, focus: str) -> None:
+    """A mechanism with delivered work and further plans is in both lists; the summary must not call it
+    "only planned" (it did for NEASPEC and TEMM on air quality)."""
+    a = analyst.overlap(focus, include_related=True)
+    delivering = {m.mechanism.id for m in a.mechanisms}
+    for m in a.planned_or_proposed:
+        assert m.also_delivered == (m.mechanism.id in delivering), (focus, m.mechanism.id)
+    only = a.summary.split("Only planned or proposed, not delivered:")[1].split(".")[0] \
+        if "Only planned or proposed" in a.summary else ""
+    for m in a.mechanisms:
+        assert (m.mechanism.acronym or m.mechanism.label) not in only, (focus, a.summary)
+
+
+def test_engagement_evidence_names_the_other_party(analyst: Analyst, store: OxigraphStore) -> None:
+    """Four NEASPEC engagements share one sentence of Table 1; each row must say with whom."""
+    a = analyst.overlap("air quality")
+    seen = 0
+    for m in a.mechanisms:
+        for e in m.evidence:
+            if e.kind != "engagement":
+                continue
+            seen += 1
+            assert e.counterpart is not None
+            parties = {str(r["p"]).rsplit("/", 1)[-1] for r in store.select(
+                "PREFIX nk: <https://w3id.org/neaspec-kg/ontology#> SELECT ?p WHERE { "
+                f"{{ <{e.item}> nk:engagingParty ?p }} UNION {{ <{e.item}> nk:counterpart ?p }} }}")}
+            assert e.counterpart.id in parties and e.counterpart.id != m.mechanism.id, (e.item, parties)
+    assert seen >= 5
+
+
 def test_country_filter(analyst: Analyst) -> None:
     assert ids(analyst.overlap("air quality", country="MNG")) == {"neaspec", "eanet"}
     assert ids(analyst.overlap("air quality", country="KAZ")) == set()

@@ -125,7 +125,8 @@ class Analyst:
         answers = [self.country_participation(iri.rsplit("/", 1)[-1], as_of=as_of)
                    for iri in self.index.country_labels]
         rows = [ParticipationRow(country=a.country, cells={p.unit.id: p for p in a.mechanisms},
-                                 count=sum(1 for p in a.mechanisms if p.status != "uncertain"))
+                                 count=len({p.unit.part_of or p.unit.id for p in a.mechanisms
+                                            if p.status != "uncertain"}))
                 for a in answers if a.mechanisms]
         rows.sort(key=lambda r: (-r.count, r.country.label))
         units: dict[str, UnitRef] = {}

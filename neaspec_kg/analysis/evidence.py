@@ -18,12 +18,16 @@ MATCH_ORDER = {"exact": 0, "narrower": 1, "related": 2, "broader": 3}
 
 def evidence_model(ix: AnalysisIndex, ev: EvidenceItem, matched: Iterable[str], match: str) -> Evidence:
     via = ix.units.get(ev.via) if ev.via else None
+    other = None
+    if ev.kind == "engagement" and (e := ix.engagement_by_iri.get(ev.item)):
+        other = ix.units.get(e.counterpart if ix.owner(e.party) == ev.owner else e.party)
     return Evidence(
         kind=ev.kind,  # type: ignore[arg-type]
         kind_label=KIND_LABELS[ev.kind], delivered=ev.delivered, match=match,  # type: ignore[arg-type]
         focus=[ix.thesaurus.ref(c) for c in sorted(matched)], item=ev.item, text=ev.text, note=ev.note,
         level=_LEVEL_LABELS.get(ev.level or "", ev.level), status=ev.status,
-        via=via.ref() if via else None, modalities=sorted(ev.modalities), sources=ix.source_refs(ev.sources))
+        via=via.ref() if via else None, counterpart=other.ref() if other else None,
+        modalities=sorted(ev.modalities), sources=ix.source_refs(ev.sources))
 
 
 def evidence_sort_key(e: Evidence) -> tuple[int, int, str]:

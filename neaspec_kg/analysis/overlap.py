@@ -100,6 +100,7 @@ def overlap(ix: AnalysisIndex, concepts: list[Concept], *, country: str | None =
                 parts[delivered].append((key, owner, part))
     totals = {d: len(v) for d, v in parts.items()}
     rows_of: dict[bool, list[MechanismOnFocus]] = {True: [], False: []}
+    delivering = {owner for _key, owner, _part in parts[True]}  # all of them, before any limit
     for delivered, entries in parts.items():
         entries.sort(key=lambda e: e[0])
         for _key, owner, part in entries[:limit] if limit is not None else entries:
@@ -116,7 +117,8 @@ def overlap(ix: AnalysisIndex, concepts: list[Concept], *, country: str | None =
                 platforms=[ix.units[p].ref() for p in sorted(p for p in platforms if p) if p in ix.units],
                 members=[ix.country_ref(c) for c in sorted(k for k, r in known.items() if r == "member")],
                 uncertain_members=[ix.country_ref(c) for c in sorted(unsure)],
-                country_status=status))  # type: ignore[arg-type]
+                country_status=status,  # type: ignore[arg-type]
+                also_delivered=not delivered and owner in delivering))
     delivered_rows, planned_rows = rows_of[True], rows_of[False]
     ids = [m.mechanism.iri for m in delivered_rows]
     shared: dict[str, list[str]] = defaultdict(list)
@@ -149,16 +151,19 @@ def summarise(a: OverlapAnswer) -> str:
     else:
         parts = []
         for m in a.mechanisms:
-            via = f" via {names([p.acronym or p.label for p in m.platforms])}" if m.platforms else ""
+            via = f"; through {names([p.acronym or p.label for p in m.platforms])}" if m.platforms else ""
             parts.append(f"{m.mechanism.acronym or m.mechanism.label} ({KIND_LABELS[m.strongest]}{via})")
         n = a.total
         shown = "" if n == len(a.mechanisms) else f" (the first {len(a.mechanisms)})"
         out = f"{n} mechanism{'s' if n != 1 else ''} work{'s' if n == 1 else ''} on {what}{where}{when}{shown}: " \
               + "; ".join(parts) + "."
-    if a.planned_or_proposed:
-        out += " Only planned or proposed, not delivered: " + "; ".join(
-            f"{m.mechanism.acronym or m.mechanism.label} ({KIND_LABELS[m.strongest]})"
-            for m in a.planned_or_proposed) + "."
+    only = [m for m in a.planned_or_proposed if not m.also_delivered]
+    more = [m for m in a.planned_or_proposed if m.also_delivered]
+    for heading, group in (("Only planned or proposed, not delivered", only),
+                           ("Further work planned or proposed, not delivered", more)):
+        if group:
+            out += f" {heading}: " + "; ".join(
+                f"{m.mechanism.acronym or m.mechanism.label} ({KIND_LABELS[m.strongest]})" for m in group) + "."
     return out
 
 

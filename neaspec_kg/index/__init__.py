@@ -216,6 +216,7 @@ class AnalysisIndex:
         self._load_judgements(_plain(select_table(store, "index-judgements")))
         self._load_proposals(_plain(select_table(store, "index-proposals")))
         self._build_matrices()
+        self.engagement_by_iri = {e.iri: e for e in self.engagements}
         self.engagements_by_pair: dict[frozenset[str], list[Engagement]] = defaultdict(list)
         for e in self.engagements:
             self.engagements_by_pair[frozenset((self.owner(e.party), self.owner(e.counterpart)))].append(e)
