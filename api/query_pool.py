@@ -2,22 +2,24 @@
 
 Why processes: pyoxigraph cannot cancel a running query from another thread, so a query that runs for
 minutes would hold a thread (and the GIL-free Rust work would compete with the API) until it ends. Here
-every query runs in a worker process that holds its own copy of the store; the server waits for the
+every query runs in a worker process over the build's on-disk store; the server waits for the
 answer in a thread (never on the event loop) and, when the timeout passes, kills the worker (SIGKILL: the
 work really stops) and starts a replacement in the background. The REST API keeps answering from the main
 process's own store meanwhile.
 
-Each worker is a fresh interpreter that loads the validated graph from its N-Quads (sent over its socket
-at start, so no temporary file is left behind) and materialises the dataset exactly as
-``neaspec_kg.store.OxigraphStore`` does: the named graphs, plus a default graph that is the RDF merge of
-all of them. Results are serialised inside the worker with pyoxigraph's own serialisers and counted
-against the row cap while they are produced, so an oversized result is cut off early instead of being
-built in memory; an address-space cap makes a runaway query (a huge ORDER BY) fail its own worker rather
-than the host. On Linux, when no SERVICE endpoint is allowed, a worker also moves itself into an empty
-network namespace (when it may: root or unprivileged user namespaces) and, everywhere, gives up the
-right to open any new file descriptor (RLIMIT_NOFILE): even a SERVICE clause that slipped past the
-lexical check in ``api.sparql`` could not open a connection. ``PoolStats.isolated`` tells whether that
-worked.
+Each worker is a fresh interpreter that opens the build's on-disk RocksDB store read-only (the path is sent
+over its socket at start; ``neaspec_kg.build.write_store`` wrote it with the layout of
+``neaspec_kg.store.OxigraphStore``: the named graphs, plus a default graph that is the RDF merge of all of
+them). No worker holds a copy of the data: they all read the same files through the page cache, so N workers
+cost N small processes, not N stores. Results are serialised inside the worker with pyoxigraph's own
+serialisers and counted against the row cap while they are produced, so an oversized result is cut off early
+instead of being built in memory; an address-space cap makes a runaway query (a huge ORDER BY) fail its own
+worker rather than the host. On Linux, when no SERVICE endpoint is allowed, a worker also moves itself into
+an empty network namespace (when it may: root or unprivileged user namespaces) and, everywhere, gives up the
+right to open any new file descriptor (RLIMIT_NOFILE) once the store's files are open (RocksDB opens only 16
+table files by itself; ``_warm_up`` reads the rest open and the worker checks in /proc that none is left
+before the cap): even a SERVICE clause that slipped past the lexical check in ``api.sparql`` could not open
+a connection, nor the worker any file. ``PoolStats.isolated`` tells whether that worked.
 
 The pool has a bounded queue: when ``queue_limit`` requests already wait for a worker, a new one fails
 at once with ``PoolBusy`` (the endpoint answers 503 with Retry-After) instead of piling up.
@@ -27,16 +29,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import itertools
+import json
 import logging
 import math
 import os
 import re
 import resource
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,6 +52,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyoxigraph as ox
+
+from neaspec_kg.build import _summarise
 
 log = logging.getLogger(__name__)
 
@@ -187,17 +196,44 @@ def _isolate_network() -> bool:
         return False
 
 
-def _forbid_new_descriptors(conn_fd: int) -> bool:
-    """Close every descriptor above the server connection and cap RLIMIT_NOFILE just above it, so this
-    process can open no socket (nor file) any more: no privileges needed, works on any POSIX system.
+def _close_descriptors_above(conn_fd: int) -> None:
+    """Close every descriptor above the server connection (inherited ones included), so that the store's
+    files, opened next, take the numbers just above it, with no gap (see ``_forbid_new_descriptors``)."""
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    os.closerange(conn_fd + 1, max(soft, conn_fd + 1))
+
+
+def _open_descriptors() -> dict[int, str]:
+    """This process's open descriptors and what they point at (Linux /proc; empty elsewhere)."""
+    out: dict[int, str] = {}
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):
+                out[int(name)] = os.readlink(f"/proc/self/fd/{name}")
+    return out
+
+
+def _forbid_new_descriptors(conn_fd: int, headroom: int = 0) -> bool:
+    """Cap RLIMIT_NOFILE just above the highest descriptor in use, with every number below it taken, so
+    this process can open no socket (nor file) any more: no privileges needed, works on any POSIX system.
 
     ``_child_entry`` moved the connection to the lowest free descriptor, so every number below it is in
-    use (stdio) and none can be reopened. A worker needs no new descriptor after loading its data."""
+    use (stdio); the store's table files sit above it. A gap (a file RocksDB opened and closed while the
+    store opened) is filled with a duplicate of the connection, so that no number under the cap is free.
+    A worker needs no new descriptor after opening its store and running the warm-up queries; ``headroom``
+    leaves that many numbers free for table files RocksDB has not opened yet (see ``_warm_up``)."""
     try:
-        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        os.closerange(conn_fd + 1, max(soft, conn_fd + 1))
-        resource.setrlimit(resource.RLIMIT_NOFILE, (conn_fd + 1, conn_fd + 1))
-        return True
+        in_use = set(_open_descriptors()) or {conn_fd}
+        top = max(max(in_use), conn_fd)
+        fillers = []
+        while True:
+            fd = os.dup(conn_fd)  # always the lowest free number
+            if fd > top:
+                os.close(fd)
+                break
+            fillers.append(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (top + 1 + headroom, top + 1 + headroom))
+        return headroom == 0
     except (OSError, ValueError):
         return False
 
@@ -213,27 +249,67 @@ def _limit_memory(megabytes: int | None) -> None:
         log.warning("cannot limit SPARQL worker memory on this platform")
 
 
-def load_dataset(nquads: bytes) -> ox.Store:
-    """The endpoint's dataset: named graphs as built, default graph := their RDF merge.
-
-    The same layout as ``neaspec_kg.store.OxigraphStore`` (see that module for why the merge is
-    materialised rather than using Oxigraph's union-default-graph mode)."""
-    quads = list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
-    store = ox.Store()
-    store.bulk_extend(quads)
-    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
-    return store
+def open_dataset(path: str) -> ox.Store:
+    """The endpoint's dataset, read-only from the build's on-disk store (``neaspec_kg.build.write_store``:
+    named graphs as built, default graph := their RDF merge)."""
+    return ox.Store.read_only(path)
 
 
-def dataset_summary(store: ox.Store) -> dict[str, Any]:
-    """Triples in the default graph and in each named graph (for the service description)."""
-    default = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
-    named = {
-        g.value: sum(1 for _ in store.quads_for_pattern(None, None, None, g))
-        for g in store.named_graphs()
-        if isinstance(g, ox.NamedNode)
-    }
-    return {"default_triples": default, "named_graphs": dict(sorted(named.items()))}
+def dataset_summary(store: ox.Store, path: str | None = None) -> dict[str, Any]:
+    """Triples in the default graph and in each named graph (for the service description): from the summary
+    the build wrote beside the store when there is one (counting takes seconds at scale), else counted."""
+    from neaspec_kg.build import META_FILE
+
+    summary: dict[str, Any] | None = None
+    if path is not None:
+        with contextlib.suppress(OSError, ValueError):
+            summary = json.loads((Path(path) / META_FILE).read_text(encoding="utf-8"))
+    if not isinstance(summary, dict) or "named_graphs" not in summary:
+        summary = _summarise(store)
+    return {"default_triples": summary["default_triples"], "named_graphs": summary["named_graphs"]}
+
+
+#: full scans of the subject-first indexes of the default graph and of the named graphs: the second stage of
+#: ``_warm_up``, only if the sampled seeks left a table file unopened
+_WARM_UP_SCANS = ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                  "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+
+
+def _warm_up(store: ox.Store, path: str, graphs_sampled: int = 500, per_graph: int = 2) -> list[str]:
+    """Read the store so that RocksDB opens every table file before the worker caps its descriptors; return
+    the files still not open.
+
+    Why: RocksDB opens at most 16 table files when a store opens and the rest on first use (a 10,000-mechanism
+    store has 18). A table file holds one contiguous key range of one index, so one read landing in each
+    range opens them all: quads sampled from graphs spread over the whole store (graph names are hashed, so
+    evenly spread), then, for each, a seek by subject, by predicate and object, and by object, in any graph,
+    the default graph and its own graph, reaches every index at keys spread over its whole range. That costs
+    ~1 s however large the store (a scan costs seconds per million quads); the full scans follow only if
+    a file is still unopened, and the caller checks the result rather than trusting it."""
+    graphs = list(store.named_graphs())
+    step = max(1, len(graphs) // graphs_sampled)
+    sample = [q for g in graphs[::step] for q in itertools.islice(store.quads_for_pattern(None, None, None, g),
+                                                                   per_graph)]
+    default = ox.DefaultGraph()
+    for q in sample:
+        for graph in (None, default, q.graph_name):
+            for subject, predicate, obj in ((q.subject, None, None), (None, q.predicate, q.object),
+                                            (None, None, q.object)):
+                next(iter(store.quads_for_pattern(subject, predicate, obj, graph)), None)
+    unopened = _unopened_table_files(path)
+    for query in _WARM_UP_SCANS if unopened else ():
+        for _ in store.query(query):  # type: ignore[union-attr]
+            pass
+    return _unopened_table_files(path) if unopened else unopened
+
+
+def _unopened_table_files(path: str) -> list[str]:
+    """Table files of the store at ``path`` that this process has not open (should be none after the warm-up:
+    RocksDB opens them all when the store opens, as long as its table cache is not full)."""
+    opened = set(_open_descriptors().values())
+    with contextlib.suppress(OSError):
+        return sorted(str(f) for f in Path(path).resolve().glob("*.sst") if str(f) not in opened)
+    return []
 
 
 class _TooBig(Exception):
@@ -352,13 +428,27 @@ def execute(store: ox.Store, job: QueryJob, max_rows: int, prefixes: Mapping[str
 
 
 def _worker_main(conn: Connection, max_rows: int, prefixes: dict[str, str], isolate: bool,
-                 memory_mb: int | None, max_bytes: int | None = None) -> None:
-    """Body of a worker process: load the dataset once, then answer jobs until told to stop."""
+                 memory_mb: int | None, store_path: str, max_bytes: int | None = None) -> None:
+    """Body of a worker process: open the store once, then answer jobs until told to stop."""
     in_empty_netns = _isolate_network() if isolate else False
     _limit_memory(memory_mb)
-    store = load_dataset(conn.recv_bytes())
-    no_new_sockets = _forbid_new_descriptors(conn.fileno()) if isolate else False
-    conn.send(("ready", os.getpid(), in_empty_netns or no_new_sockets, dataset_summary(store)))
+    if isolate:
+        _close_descriptors_above(conn.fileno())
+    try:
+        store = open_dataset(store_path)
+        summary = dataset_summary(store, store_path)
+        unopened = _warm_up(store, store_path)
+    except OSError as exc:
+        conn.send(("failed", os.getpid(), False, f"cannot open the store at {store_path}: {exc}"))
+        return
+    if unopened and isolate:
+        # a cap with no free number would make every later read of these files fail: keep one number free
+        # per file (so the cap still bounds descriptors, but no longer forbids a socket: only the empty
+        # network namespace, where there is one, isolates this worker then)
+        log.warning("SPARQL worker: %d table files of the store are not open yet; keeping %d descriptors free",
+                    len(unopened), len(unopened))
+    no_new_sockets = _forbid_new_descriptors(conn.fileno(), len(unopened)) if isolate else False
+    conn.send(("ready", os.getpid(), in_empty_netns or no_new_sockets, summary))
     while True:
         try:
             job = conn.recv()
@@ -460,7 +550,7 @@ class QueryPool:
 
     def __init__(
         self,
-        nquads: bytes,
+        dataset: str | os.PathLike[str] | bytes,
         *,
         workers: int = 2,
         queue_limit: int = 32,
@@ -475,7 +565,11 @@ class QueryPool:
     ) -> None:
         if workers < 1 or queue_limit < 0:
             raise ValueError("a pool needs at least one worker and a non-negative queue limit")
-        self._nquads = nquads
+        #: the on-disk store every worker opens read-only; N-Quads (tests, small tools) are written to a
+        #: private temporary store on the first start, so that workers never receive the data itself
+        self._store_path: str | None = None if isinstance(dataset, bytes) else os.fspath(dataset)
+        self._nquads: bytes | None = dataset if isinstance(dataset, bytes) else None
+        self._temporary: weakref.finalize[..., Any] | None = None
         self.size = workers
         self.queue_limit = queue_limit
         self.timeout_s = timeout_s
@@ -506,6 +600,8 @@ class QueryPool:
         """Start all workers (in parallel, off the event loop) and wait until each has loaded the data."""
         if self._running:
             raise RuntimeError("pool already started")
+        if self._store_path is None:
+            await asyncio.get_running_loop().run_in_executor(None, self._write_temporary_store)
         self._running = True
         self._generation += 1
         self._threads = ThreadPoolExecutor(max_workers=2 * self.size + 1, thread_name_prefix="sparql-pool")
@@ -537,6 +633,22 @@ class QueryPool:
         await asyncio.gather(*(loop.run_in_executor(None, w.stop) for w in workers))
         self._threads.shutdown(wait=False, cancel_futures=True)
 
+    def _write_temporary_store(self) -> None:
+        """The store of N-Quads given to the constructor, in a directory removed with this pool."""
+        from neaspec_kg.build import write_store
+
+        assert self._nquads is not None
+        tmp = tempfile.mkdtemp(prefix="neaspec-kg-pool-")
+        self._temporary = weakref.finalize(self, shutil.rmtree, tmp, True)
+        path = Path(tmp) / "dataset.oxigraph"
+        write_store(ox.parse(self._nquads, format=ox.RdfFormat.N_QUADS), path, "")
+        self._store_path, self._nquads = str(path), None
+
+    @property
+    def store_path(self) -> str | None:
+        """The on-disk store the workers read (None until the first start for a pool given N-Quads)."""
+        return self._store_path
+
     def _spawn(self) -> _Worker:
         """Start one worker process and wait until it has loaded the dataset (runs in a thread).
 
@@ -558,8 +670,7 @@ class QueryPool:
         try:
             worker.conn.send({"max_rows": self.max_rows, "max_bytes": self.max_bytes,
                               "prefixes": self._prefixes, "isolate": self._isolate,
-                              "memory_mb": self._memory_mb})
-            worker.conn.send_bytes(self._nquads)
+                              "memory_mb": self._memory_mb, "store_path": self._store_path})
             if not worker.conn.poll(self._start_timeout_s):
                 raise TimeoutError(f"no answer within {self._start_timeout_s:g} s")
             tag, _pid, isolated, summary = worker.conn.recv()
@@ -568,7 +679,7 @@ class QueryPool:
             raise RuntimeError(f"SPARQL worker did not start (exit code {worker.exitcode}): {exc!r}") from exc
         if tag != "ready":
             worker.kill()
-            raise RuntimeError(f"SPARQL worker sent {tag!r} instead of 'ready'")
+            raise RuntimeError(f"SPARQL worker sent {tag!r} instead of 'ready': {summary}")
         worker.isolated = bool(isolated)
         if not self.dataset:
             self.dataset = summary

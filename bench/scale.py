@@ -9,6 +9,14 @@ work the same answer needs: parsing the files (for a build), loading the quads (
 extraction queries (for the index), reading the cached index file (for a warm start), a numpy column scan
 (for overlap) and the vectorised bound pass alone (for the pairs of one mechanism). Ratios near 1 mean the
 code adds little to the floor; the machine is shared and noisy, so read medians, not single runs.
+
+The server figures (issue 10: one on-disk store, many readers): the build's RocksDB store is written once, then
+a real server (``create_app`` + uvicorn, ``--sparql-workers`` SPARQL worker processes) is started over it in a
+fresh process tree; "ready" is the wall time from process start to the first ``/healthz`` 200, and "peak RSS"
+is the largest sum of resident memory over the server and all its descendants, sampled every 50 ms while it
+starts and answers a few SPARQL queries that read every quad. ``--compare-tree DIR`` runs the same server
+from another checkout (e.g. ``git archive HEAD`` of the commit before this change, which loaded the N-Quads
+into an in-memory store in every process) on the same data, for a before/after in one run.
 """
 from __future__ import annotations
 
@@ -33,12 +41,15 @@ from bench.synth import generate
 from neaspec_kg.analysis.duplication import duplication
 from neaspec_kg.analysis.focus import FocusResolver
 from neaspec_kg.analysis.overlap import overlap
-from neaspec_kg.build import ValidatedGraph, _entail, _parse, build
+from neaspec_kg.build import STORE_SUFFIX, ValidatedGraph, _digest, _entail, _parse, build, write_store
 from neaspec_kg.config import PROJECT_ROOT, Paths
 from neaspec_kg.graph import select_table
-from neaspec_kg.index import AnalysisIndex
+from neaspec_kg.index import AnalysisIndex, cached_index
 from neaspec_kg.namespaces import ONTOLOGY_GRAPH
 from neaspec_kg.store import OxigraphStore
+
+#: peak RSS of all server processes at 10,000 synthetic mechanisms before the on-disk store (issue 10)
+OLD_PEAK_10K_MB = 5300
 
 INDEX_QUERIES = ["index-sources", "focus-labels", "index-concepts", "index-units", "index-memberships",
                  "index-evidence", "index-modalities", "index-engagements", "index-judgements", "index-proposals"]
@@ -59,6 +70,122 @@ def peak_rss_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return (own + children) / 1024
+
+
+def _tree_rss_kb(root: int) -> dict[int, int]:
+    """Resident memory (kB) of ``root`` and all its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        for child, parent in parents.items():
+            if parent == pid and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    out = {}
+    for pid in tree:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    out[pid] = int(line.split()[1])
+        except OSError:
+            pass
+    return out
+
+
+#: the server as ``neaspec-kg serve`` runs it, over a given build: the on-disk store (this tree) or, for
+#: ``--compare-tree``, the N-Quads as any checkout's ``ValidatedGraph(quads=...)`` takes them
+_LAUNCHER = """
+import sys
+from pathlib import Path
+import pyoxigraph as ox
+import uvicorn
+from api.app import create_app
+from api.settings import Settings
+mode, where, digest, port, workers = sys.argv[1:6]
+if mode == "disk":
+    from neaspec_kg.build import open_cached_store
+    graph = open_cached_store(Path(where))
+else:
+    from neaspec_kg.build import ValidatedGraph
+    graph = ValidatedGraph(quads=list(ox.parse(path=where, format=ox.RdfFormat.N_QUADS)), digest=digest)
+app = create_app(Settings(workers=int(workers), query_timeout_s=600, worker_memory_mb=0), graph)
+uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning")
+"""
+
+#: queries that make every SPARQL worker read the whole store (and so page in whatever it holds)
+_SERVER_QUERIES = [
+    "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER(isBlank(?o) || STRLEN(STR(?o)) >= 0) }",
+]
+
+
+def serve_footprint(tree: Path, mode: str, where: Path, digest: str, workers: int) -> tuple[float, float, int, str]:
+    """Start a server from checkout ``tree``; return (seconds until /healthz answers, peak MB of all its
+    processes together, number of processes at the peak, why it failed to start or "")."""
+    import socket
+    import subprocess
+    import threading
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-c", _LAUNCHER, mode, str(where), digest, str(port), str(workers)],
+                              cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = [0, 0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            rss = _tree_rss_kb(server.pid)
+            if sum(rss.values()) > peak[0]:
+                peak[:] = [sum(rss.values()), len(rss)]
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    base = f"http://127.0.0.1:{port}"
+    ready, failure = float("nan"), ""
+    try:
+        while time.perf_counter() - started < 1800:
+            if server.poll() is not None:
+                detail = server.stderr.read().decode().strip().splitlines() if server.stderr else []
+                failure = next((line for line in reversed(detail) if "Error" in line), "it exited")
+                break
+            try:
+                if httpx.get(base + "/healthz", timeout=5).status_code == 200:
+                    ready = time.perf_counter() - started
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        for query in _SERVER_QUERIES if not failure else []:
+            for _ in range(workers):  # each query once per worker (the pool hands them out in turn)
+                r = httpx.post(base + "/sparql", data={"query": query}, timeout=900,
+                               headers={"Accept": "text/tab-separated-values"})
+                r.raise_for_status()
+        time.sleep(0.3)
+    finally:
+        done.set()
+        sampler.join()
+        server.terminate()
+        try:
+            server.wait(60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    return ready, peak[0] / 1024, peak[1], failure
 
 
 def parse_only(paths: Paths) -> list[ox.Quad]:
@@ -88,7 +215,8 @@ def measure(n: int, args: argparse.Namespace) -> None:
             t_build, graph = timed(lambda: build(paths, use_cache=False))
             print(row("cold build (parse + SHACL)", t_build, t_parse))
         else:
-            graph = ValidatedGraph(quads=quads + _entail(quads), digest="0" * 64)
+            digest = _digest(paths, paths.ontology_files() + paths.data_files())
+            graph = ValidatedGraph(quads=quads + _entail(quads), digest=digest)
             print(f"  {'cold build (parse + SHACL)':34} skipped above --validate-max {args.validate_max:,}")
         assert isinstance(graph, ValidatedGraph)
         print(f"  {'quads':34} {len(graph.quads):10,}  ({len(graph.quads) / n:.0f} per mechanism)")
@@ -141,7 +269,41 @@ def measure(n: int, args: argparse.Namespace) -> None:
         else:
             print(f"  {'top-10 pairs, all mechanisms':34} not measured above --pairs-max {args.pairs_max:,}: "
                   "no precomputed all-pairs table yet")
+        if not args.no_server:
+            measure_server(graph, store, args)
         print(f"  {'peak RSS, this process + children':34} {peak_rss_mb():10.0f} MB")
+
+
+def measure_server(graph: ValidatedGraph, mem: OxigraphStore, args: argparse.Namespace) -> None:
+    """The on-disk store (written now unless the build already did) and the servers over it."""
+    cache = Path(os.environ["NEASPEC_KG_CACHE"])
+    path = cache / f"{graph.digest}{STORE_SUFFIX}"
+    nquads = cache / f"{graph.digest}.nq"
+    if graph.store_path is None:
+        t_write, _ = timed(lambda: write_store(graph.quads, path, graph.digest))
+        ox.serialize(graph.quads, str(nquads), format=ox.RdfFormat.N_QUADS)
+        print(row("store write (RocksDB, compacted)", t_write, None))
+    size = sum(f.stat().st_size for f in path.iterdir()) / 2**20
+    print(f"  {'on-disk store':34} {size:10.0f} MB")
+    disk = OxigraphStore(ValidatedGraph(digest=graph.digest, store_path=path))
+    t_disk, _ = timed(lambda: [select_table(disk, q) for q in INDEX_QUERIES])
+    t_mem, _ = timed(lambda: [select_table(mem, q) for q in INDEX_QUERIES])
+    print(row("index queries, on-disk store", t_disk, t_mem) + "  (floor: the same, in memory)")
+    t_cold, _ = timed(lambda: cached_index(disk))  # and the index file, so that servers start warm
+    print(row("analysis index over on-disk, cold", t_cold, None))
+    workers = args.sparql_workers
+    ready, peak, procs, failure = serve_footprint(PROJECT_ROOT, "disk", path, graph.digest, workers)
+    print(f"  {'server ready (on-disk store)':34} {ready:10.3f} s  {failure}")
+    print(f"  {'server peak RSS, all processes':34} {peak:10.0f} MB  ({procs} processes: main + {workers} "
+          "SPARQL workers)")
+    if args.compare_tree:
+        old_ready, old_peak, old_procs, old_failure = serve_footprint(Path(args.compare_tree), "memory", nquads,
+                                                                      graph.digest, workers)
+        print(f"  {'  before: server ready (in memory)':34} {old_ready:10.3f} s  ({args.compare_tree}) {old_failure}")
+        print(f"  {'  before: server peak RSS':34} {old_peak:10.0f} MB  ({old_procs} processes)  "
+              f"now {peak / old_peak:.2f}x")
+    elif len(graph.quads) > 1_000_000:
+        print(f"  {'  before (issue 10, 10k, in memory)':34} {OLD_PEAK_10K_MB:10.0f} MB")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,6 +313,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="run the full SHACL build only up to this many mechanisms (it is the slow part)")
     p.add_argument("--pairs-max", type=int, default=1000,
                    help="rank all pairs (exhaustively) only up to this many mechanisms")
+    p.add_argument("--no-server", action="store_true", help="skip the on-disk store and server measurements")
+    p.add_argument("--sparql-workers", type=int, default=2, help="SPARQL worker processes of the measured server")
+    p.add_argument("--compare-tree", help="another checkout to start the same server from (before/after)")
     args = p.parse_args(argv)
     for n in args.sizes:
         measure(n, args)

@@ -9,13 +9,19 @@ every input file; the next CLI call or server start with unchanged inputs skips 
 """
 from __future__ import annotations
 
+import gc
 import hashlib
+import json
 import os
 import re
+import shutil
+import tempfile
+import uuid
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -23,27 +29,182 @@ from neaspec_kg import __version__
 from neaspec_kg.config import Paths, default_paths
 from neaspec_kg.errors import DataSyntaxError, ProvenanceError, SourceLocation, ValidationError, Violation
 from neaspec_kg.namespaces import ENTAILMENT_GRAPH, ID, NK, ONTOLOGY_GRAPH, RDF, RDFS
-from neaspec_kg.validation import run_shacl, to_rdflib  # noqa: F401  (to_rdflib re-exported)
+
+
+def __getattr__(name: str) -> Any:
+    """``run_shacl`` and ``to_rdflib`` are re-exported lazily: importing pySHACL costs 0.2 s and 30 MB, which
+    a SPARQL worker (it imports this module for the store layout, never to validate) should not pay."""
+    if name in {"run_shacl", "to_rdflib"}:
+        from neaspec_kg import validation
+
+        return getattr(validation, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: classes whose instances may name a graph (see data/README.md)
 SOURCE_CLASSES = {NK + "Source", NK + "DocumentPart", NK + "WebSource", NK + "EditorialSource", NK + "Document"}
 RDF_TYPE = ox.NamedNode(RDF + "type")
 
 
-@dataclass
 class ValidatedGraph:
-    """Every quad of a build that passed all checks; named graphs only (one per source)."""
+    """Every quad of a build that passed all checks; named graphs only (one per source).
 
-    quads: list[ox.Quad]
-    digest: str
-    files: list[Path] = field(default_factory=list)
+    A build from the cache does not hold its quads in memory: it names the on-disk store written when it
+    was validated (``store_path``), which every reader (the API process, each SPARQL worker, the CLI) opens
+    read-only, so a server holds the data once, in the operating system's page cache, not once per
+    process. ``quads`` is still there for tools that want them, read back from disk on first use."""
+
+    def __init__(self, quads: list[ox.Quad] | None = None, digest: str = "", files: list[Path] | None = None,
+                 *, store_path: Path | None = None, meta: dict[str, Any] | None = None) -> None:
+        if quads is None and store_path is None:
+            raise ValueError("a validated graph needs its quads or the path of its on-disk store")
+        self._quads = quads
+        self.digest = digest
+        self.files: list[Path] = list(files or [])
+        self.store_path = store_path
+        self._meta = meta
+        self._temporary: weakref.finalize[..., Any] | None = None
+
+    @property
+    def quads(self) -> list[ox.Quad]:
+        """All quads of the named graphs (read from the cache on first use when built from it)."""
+        if self._quads is None:
+            assert self.store_path is not None
+            nquads = self.store_path.with_name(self.store_path.name.removesuffix(STORE_SUFFIX) + ".nq")
+            if nquads.exists():
+                self._quads = list(ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS))
+            else:
+                store = ox.Store.read_only(str(self.store_path))
+                self._quads = [q for q in store.quads_for_pattern(None, None, None, None)
+                               if not isinstance(q.graph_name, ox.DefaultGraph)]
+        return self._quads
 
     @property
     def graph_names(self) -> set[str]:
+        if self._quads is None and self._meta is not None:
+            return set(self._meta["named_graphs"])
         return {q.graph_name.value for q in self.quads if isinstance(q.graph_name, ox.NamedNode)}
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """Triples in the default graph (the merge) and in each named graph, and the number of quads: what
+        a health check or service description reports, known without scanning the store again."""
+        if self._meta is None:
+            self._meta = _summarise(self.open_read_only() if self.store_path else _memory_store(self.quads))
+        return self._meta
 
     def nquads(self) -> bytes:
         return ox.serialize(self.quads, format=ox.RdfFormat.N_QUADS) or b""
+
+    def on_disk(self) -> Path:
+        """The path of this build's on-disk store, written now to a private temporary directory (removed
+        when this object goes) if the build was not cached (``build(use_cache=False)``, tests)."""
+        if self.store_path is None:
+            tmp = Path(tempfile.mkdtemp(prefix="neaspec-kg-store-"))
+            path = tmp / f"{self.digest or 'graph'}{STORE_SUFFIX}"
+            self._meta = write_store(self.quads, path, self.digest)
+            self.store_path = path
+            self._temporary = weakref.finalize(self, shutil.rmtree, tmp, True)
+        return self.store_path
+
+    def open_read_only(self) -> ox.Store:
+        """The on-disk store, opened read-only (any number of processes may do so at once)."""
+        return ox.Store.read_only(str(self.on_disk()))
+
+
+#: the cached store of a build is ``<cache>/<digest>.oxigraph/``; its ``META_FILE`` says what it holds
+STORE_SUFFIX = ".oxigraph"
+META_FILE = "neaspec-kg.json"
+
+
+def _memory_store(quads: Iterable[ox.Quad]) -> ox.Store:
+    store = ox.Store()
+    fill_store(store, quads)
+    return store
+
+
+def fill_store(store: ox.Store, quads: Iterable[ox.Quad]) -> None:
+    """The project's dataset layout: the named graphs as built, and a default graph that is their RDF merge
+    (see ``neaspec_kg.store`` for why the merge is materialised)."""
+    quads = quads if isinstance(quads, list) else list(quads)
+    store.bulk_extend(quads)
+    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
+
+
+_SUMMARY_DEFAULT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+_SUMMARY_NAMED = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+
+
+def _summarise(store: ox.Store) -> dict[str, Any]:
+    """Counts by SPARQL aggregates (evaluated in Rust; a Python loop over millions of quads takes seconds)."""
+    default, named_rows = store.query(_SUMMARY_DEFAULT), store.query(_SUMMARY_NAMED)
+    assert isinstance(default, ox.QuerySolutions) and isinstance(named_rows, ox.QuerySolutions)
+    total = next(iter(default))["n"]
+    named = {g.value: int(row["n"].value) for row in named_rows if isinstance(g := row["g"], ox.NamedNode)}
+    return {"default_triples": int(total.value) if total is not None else 0,
+            "named_graphs": dict(sorted(named.items())), "quads": sum(named.values())}
+
+
+def _store_files(path: Path) -> dict[str, int]:
+    """RocksDB's immutable files and their sizes: a missing or truncated one means the store is damaged."""
+    return {f.name: f.stat().st_size for f in sorted(path.iterdir()) if f.suffix == ".sst"}
+
+
+def write_store(quads: Iterable[ox.Quad], target: Path, digest: str) -> dict[str, Any]:
+    """Write the dataset of a validated build as a RocksDB store at ``target``, all or nothing.
+
+    Written into a temporary sibling and renamed into place, so that a reader finds either no store or a
+    complete one (an interrupted build leaves only a ``.tmp-*`` directory, which no one opens). Compacted
+    (``optimize``) so that readers open a few large files rather than many small ones. Returns the summary
+    kept beside the data in ``META_FILE``, with the size of every data file for ``open_cached_store``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        store = ox.Store(str(tmp))
+        fill_store(store, quads)
+        store.flush()
+        store.optimize()
+        meta = {"digest": digest, "version": __version__, **_summarise(store)}
+        del store  # closes the database (and its LOCK) before the directory is moved
+        gc.collect()
+        meta["files"] = _store_files(tmp)
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        try:
+            tmp.rename(target)
+        except OSError:
+            if _valid_store(target, digest) is None:  # not a concurrent writer's complete store: ours wins
+                shutil.rmtree(target, ignore_errors=True)
+                tmp.rename(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return meta
+
+
+def _valid_store(path: Path, digest: str) -> dict[str, Any] | None:
+    """The summary of a complete store at ``path`` for ``digest``, or None if it is missing or damaged
+    (no summary, another digest, a data file missing or of the wrong size, or RocksDB refuses to open it).
+    Checks file sizes rather than scanning the data, so that a server starts in constant time."""
+    try:
+        meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+        if not isinstance(meta, dict) or meta.get("digest") != digest or _store_files(path) != meta.get("files"):
+            return None
+        ox.Store.read_only(str(path))  # RocksDB checks its manifest and every table file's footer
+    except (OSError, ValueError, KeyError):
+        return None
+    return meta
+
+
+def open_cached_store(path: Path) -> ValidatedGraph:
+    """The validated build whose on-disk store is at ``path`` (how ``serve --workers N`` hands the one
+    build of its parent to every HTTP worker); raise FileNotFoundError if it is not a complete store."""
+    try:
+        digest = json.loads((path / META_FILE).read_text(encoding="utf-8"))["digest"]
+    except (OSError, ValueError, KeyError, TypeError):
+        digest = None
+    meta = _valid_store(path, digest) if isinstance(digest, str) else None
+    if meta is None:
+        raise FileNotFoundError(f"{path} is not a complete neaspec-kg store")
+    return ValidatedGraph(digest=digest or "", store_path=path, meta=meta)
 
 
 def _parse(path: Path, fmt: ox.RdfFormat, graph: ox.NamedNode | None = None) -> list[ox.Quad]:
@@ -183,8 +344,16 @@ def build(paths: Paths | None = None, *, use_cache: bool = True) -> ValidatedGra
     digest = _digest(paths, all_files)
     cached = _cache_dir() / f"{digest}.nq"
     if use_cache and cached.exists():
-        quads = list(ox.parse(path=str(cached), format=ox.RdfFormat.N_QUADS))
-        return ValidatedGraph(quads=quads, digest=digest, files=all_files)
+        store_path = cached.with_suffix(STORE_SUFFIX)
+        meta = _valid_store(store_path, digest)
+        if meta is None:  # missing, or damaged: rebuilt from the validated N-Quads, never served half
+            shutil.rmtree(store_path, ignore_errors=True)
+            try:
+                meta = write_store(ox.parse(path=str(cached), format=ox.RdfFormat.N_QUADS), store_path, digest)
+            except OSError:  # a read-only cache: the graph is valid all the same, in memory
+                return ValidatedGraph(list(ox.parse(path=str(cached), format=ox.RdfFormat.N_QUADS)), digest,
+                                      all_files)
+        return ValidatedGraph(digest=digest, files=all_files, store_path=store_path, meta=meta)
 
     onto_graph = ox.NamedNode(ONTOLOGY_GRAPH)
     quads: list[ox.Quad] = []
@@ -203,6 +372,8 @@ def build(paths: Paths | None = None, *, use_cache: bool = True) -> ValidatedGra
             subjects_in[q.subject.value].add(f)
     _check_provenance(by_file)
 
+    from neaspec_kg.validation import run_shacl
+
     violations = run_shacl(quads, paths.shapes)
     for subject, target in _dangling(quads):
         violations.append(
@@ -218,10 +389,13 @@ def build(paths: Paths | None = None, *, use_cache: bool = True) -> ValidatedGra
     result = ValidatedGraph(quads=quads + _entail(quads), digest=digest, files=all_files)
     if use_cache:
         try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(".tmp")
-            tmp.write_bytes(result.nquads())
+            # the store first: the N-Quads file marks a cached build, so it must not exist without its store
+            meta = write_store(result.quads, cached.with_suffix(STORE_SUFFIX), digest)
+            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+            ox.serialize(result.quads, str(tmp), format=ox.RdfFormat.N_QUADS)
             tmp.replace(cached)
         except OSError:
-            pass  # a read-only home is no reason to refuse a valid graph
+            return result  # a read-only home is no reason to refuse a valid graph
+        # served from disk from now on, like a later cached build: the quads need not stay in memory
+        return ValidatedGraph(digest=digest, files=all_files, store_path=cached.with_suffix(STORE_SUFFIX), meta=meta)
     return result

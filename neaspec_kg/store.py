@@ -1,7 +1,8 @@
 """One small interface to a SPARQL store: every read in the project goes through it.
 
 Three implementations, same behaviour:
-- ``OxigraphStore`` (default): pyoxigraph in memory. Chosen by measurement (bench/store_choice.py):
+- ``OxigraphStore`` (default): pyoxigraph, read-only over the build's on-disk store (or in memory for an
+  uncached build). Chosen by measurement (bench/store_choice.py):
   it loads and answers our named queries several times faster than rdflib's engine.
 - ``RdflibStore``: rdflib's own SPARQL engine; kept as the measured baseline and for tools that
   want rdflib objects.
@@ -23,7 +24,7 @@ import httpx
 import pyoxigraph as ox
 import rdflib
 
-from neaspec_kg.build import ValidatedGraph
+from neaspec_kg.build import ValidatedGraph, fill_store
 from neaspec_kg.errors import NeaspecKgError
 from neaspec_kg.namespaces import XSD
 
@@ -145,14 +146,22 @@ def _term(t: ox.NamedNode | ox.BlankNode | ox.Literal) -> Term:
 
 
 class OxigraphStore:
-    """pyoxigraph in memory, filled from a validated build and never written to afterwards."""
+    """pyoxigraph over a validated build, never written to.
+
+    A build that has an on-disk store (every cached build: ``build()``, the server, the CLI) is opened
+    read-only in place, so that any number of processes share one copy of the data (the page cache's); a
+    build held only in memory (``build(use_cache=False)``, tests) is loaded into an in-memory store as
+    before. Both have the same layout: named graphs, and a default graph that is their merge."""
 
     def __init__(self, graph: ValidatedGraph) -> None:
-        self._store = ox.Store()
-        self._store.bulk_extend(graph.quads)
-        # default graph := RDF merge of the named graphs (see module docstring)
-        self._store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in graph.quads)
+        if graph.store_path is not None:
+            self._store = graph.open_read_only()
+        else:
+            self._store = ox.Store()
+            fill_store(self._store, graph.quads)  # default graph := RDF merge of the named graphs (see above)
         self.digest = graph.digest
+        #: where the data lives on disk (None: in this process's memory only)
+        self.path = graph.store_path
 
     @property
     def oxigraph(self) -> ox.Store:
@@ -266,6 +275,24 @@ def _json_term(b: Mapping[str, str]) -> Term:
     return Term("uri" if kind == "uri" else "bnode", b["value"])
 
 
+def _duration(value: str) -> str:
+    """The canonical xsd:duration of Virtuoso's internal form: an integer is months, a decimal is seconds."""
+    sign, number = ("-", value[1:]) if value.startswith("-") else ("", value)
+    try:
+        if number.isdigit():
+            years, months = divmod(int(number), 12)
+            return sign + "P" + (f"{years}Y" if years else "") + (f"{months}M" if months or not years else "")
+        seconds = float(number)
+    except ValueError:
+        return value
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    time = (f"{int(hours)}H" if hours else "") + (f"{int(minutes)}M" if minutes else "") + \
+        (f"{secs:g}S" if secs else "")
+    return sign + "P" + (f"{int(days)}D" if days else "") + (f"T{time}" if time else "" if days else "T0S")
+
+
 class RemoteStore:
     """A SPARQL 1.1 Protocol endpoint. The remote dataset must use the same layout (see above)."""
 
@@ -275,28 +302,42 @@ class RemoteStore:
         self.digest = f"remote:{endpoint}"
 
     def _post(self, query: str, accept: str) -> httpx.Response:
+        # "query via URL-encoded POST", the one form every SPARQL 1.1 server takes: Virtuoso 7.2 never answers
+        # a direct POST (application/sparql-query), it hangs until the client gives up
         try:
-            response = self._client.post(
-                self.endpoint,
-                content=query.encode("utf-8"),
-                headers={"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept},
-            )
+            response = self._client.post(self.endpoint, data={"query": query}, headers={"Accept": accept})
         except httpx.HTTPError as exc:
             raise QueryError(f"cannot reach {self.endpoint}: {exc}") from None
         if response.status_code != 200:
             raise QueryError(f"{self.endpoint} answered {response.status_code}: {response.text[:500]}")
+        if "x-sparql-maxrows" in response.headers:  # Virtuoso's ResultSetMaxRows: otherwise a silent cut
+            raise QueryError(f"{self.endpoint} cut its answer off at {response.headers['x-sparql-maxrows']} rows "
+                             f"(raise the store's limit: Virtuoso's [SPARQL] ResultSetMaxRows)")
         return response
+
+    @staticmethod
+    def _lexical(b: Mapping[str, str]) -> Mapping[str, str]:
+        """The canonical lexical form where a store answers with a value's internal form (Virtuoso 7.2 writes
+        xsd:boolean as 0/1 in JSON, and xsd:duration as a count of months or of seconds, which is not even a
+        valid lexical form): same value, the form the embedded store gives for our canonical data."""
+        datatype = b.get("datatype")
+        if datatype == XSD + "boolean" and b["value"] in {"0", "1"}:
+            return {**b, "value": "true" if b["value"] == "1" else "false"}
+        if datatype == XSD + "duration" and b["value"] and not b["value"].lstrip("-").startswith("P"):
+            return {**b, "value": _duration(b["value"])}
+        return b
 
     def select(self, query: str) -> Rows:
         data = json.loads(self._post(query, "application/sparql-results+json").content)
-        return Rows(({k: _json_term(v) for k, v in b.items()} for b in data["results"]["bindings"]),
+        return Rows(({k: _json_term(self._lexical(v)) for k, v in b.items()} for b in data["results"]["bindings"]),
                     data["head"].get("vars", []))
 
     def select_table(self, query: str) -> Table:
         # JSON, not CSV: every SPARQL 1.1 server speaks it, and it tells an unbound value from an empty one
         data = json.loads(self._post(query, "application/sparql-results+json").content)
         names = data["head"].get("vars", [])
-        return names, [[b[n]["value"] if n in b else "" for n in names] for b in data["results"]["bindings"]]
+        return names, [[self._lexical(b[n])["value"] if n in b else "" for n in names]
+                       for b in data["results"]["bindings"]]
 
     def ask(self, query: str) -> bool:
         return bool(json.loads(self._post(query, "application/sparql-results+json").content)["boolean"])
