@@ -20,10 +20,8 @@ from neaspec_kg.store import OxigraphStore, QueryError, RdflibStore
 RDFLIB_GAPS = {
     "engagements-among": "GROUP_CONCAT over a variable unbound in some solutions raises 'not bound'",
     "mechanism-engagements": "GROUP_CONCAT over a variable unbound in some solutions raises 'not bound'",
-    "memberships": "EXISTS inside an aggregate expression is not implemented",
     "overlap-by-focus": "GROUP_CONCAT over a variable unbound in some solutions raises 'not bound'",
     "describe-resource": "COALESCE over unbound arguments yields the text of an error; rows are dropped",
-    "focus-tree": "GROUP_CONCAT over an unbound variable returns 'Non-literal NotBoundError(None) passes as string'",
     "work-areas": "GROUP_CONCAT over a variable unbound in some solutions raises 'not bound'",
 }
 
