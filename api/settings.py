@@ -49,11 +49,12 @@ class Settings:
     max_response_bytes: int = 16_000_000
     #: largest request body (or query string) accepted, in bytes
     max_request_bytes: int = 1_000_000
-    #: SPARQL worker processes (each holds its own copy of the store)
+    #: SPARQL worker processes (each opens the build's on-disk store read-only; none holds a copy of the data)
     workers: int = 2
-    #: most SPARQL queries one client address may have running or waiting at once, so that a few clients
-    #: cannot hold every worker (0: no limit; behind a proxy every client has the proxy's address)
-    per_client_queries: int = 0
+    #: most SPARQL queries one client address may have running or waiting at once: half the queue, so one
+    #: client can never fill it and others always find room (0: no limit; behind a proxy every client has the
+    #: proxy's address, so raise it or set 0 there)
+    per_client_queries: int = 16
     #: SPARQL requests that may wait for a free worker; beyond that new ones get 503
     queue_limit: int = 32
     #: address-space cap of each SPARQL worker in MB (a runaway ORDER BY fails its worker, not the host);
@@ -64,14 +65,38 @@ class Settings:
     #: the address clients reach this server at (behind a proxy: its public URL), used in the service
     #: description and the editor; empty: the address the server is bound to, never the request's Host header
     public_url: str = ""
+    #: seconds a client has to send a request's complete headers (a new connection or the next request on a
+    #: kept-alive one) before it is closed with 408; stops slow-header clients from holding sockets
+    header_timeout_s: float = 10.0
+    #: most connections and requests one server process handles at once; beyond it new ones get 503 at once
+    max_connections: int = 1000
+    #: REST and page answers not yet memoised computed at once in this process (api/admission.py), how many
+    #: more may wait for a slot (in arrival order), and for how long, before 503
+    analysis_slots: int = 2
+    analysis_queue: int = 16
+    analysis_wait_s: float = 10.0
     #: origins allowed by CORS; ("*",) for any, () to switch CORS off
     cors_origins: tuple[str, ...] = ("*",)
+    #: a validated build's on-disk store (``<cache>/<digest>.oxigraph``) to serve instead of building now: set
+    #: by ``serve --workers N`` so that its HTTP workers open the one store their parent built
+    store_path: str = ""
 
     def __post_init__(self) -> None:
         for name in ("query_timeout_s", "max_rows", "max_response_bytes", "max_request_bytes", "workers",
-                     "queue_limit"):
+                     "queue_limit", "header_timeout_s", "max_connections", "analysis_slots", "analysis_wait_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as ``NEASPEC_KG_*`` variables that ``from_env`` reads back unchanged: how
+        ``serve --workers N`` hands its settings to the worker processes uvicorn starts."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            text = (" ".join(value) if isinstance(value, tuple) else str(value).lower() if isinstance(value, bool)
+                    else str(value))
+            out[ENV_PREFIX + f.name.upper()] = text
+        return out
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

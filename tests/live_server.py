@@ -15,6 +15,8 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from api.server import uvicorn_options
+
 
 @contextmanager
 def live_server(app: FastAPI, *, host: str = "127.0.0.1", startup_timeout_s: float = 60.0) -> Iterator[str]:
@@ -30,7 +32,12 @@ def live_server(app: FastAPI, *, host: str = "127.0.0.1", startup_timeout_s: flo
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
+    # the connection policy `neaspec-kg serve` applies (header-read timeout, connection limit), when the app
+    # carries its settings
+    settings = getattr(app.state, "settings", None)
+    options = uvicorn_options(settings) if settings is not None else {}
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on", access_log=False,
+                            **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{port}", daemon=True)
     thread.start()

@@ -1,0 +1,71 @@
+"""Admission control for the work the main process does itself (REST and HTML answers not yet memoised).
+
+SPARQL runs in killable worker processes (``api.query_pool``); the analyses behind the REST answers and the
+pages run in this process, on FastAPI's thread pool. Without a bound, clients that vary a parameter
+(``/duplication?limit=N``, a fresh ``as_of``) can occupy every thread and starve memoised answers and
+``/healthz``. ``WorkGate`` lets ``running`` computations proceed at once, queues at most ``waiting`` more in
+arrival order (first come, first served: a freed slot is handed to the oldest waiter, never taken by a
+newcomer), and answers 503 with ``Retry-After`` at once when the queue is full or after ``wait_s`` in it. So
+at most ``running + waiting`` threads ever wait on analysis work, and the rest of the pool stays free for
+memoised answers, which never pass the gate.
+
+A computation in a thread cannot be killed as a worker process can; the gate bounds how many run, and the
+analyses themselves are bounded (top-K by default, an in-memory index).
+"""
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from api.problems import ProblemError
+
+
+class WorkGate:
+    """At most ``running`` at once, ``waiting`` queued in arrival order, 503 beyond."""
+
+    def __init__(self, running: int = 2, waiting: int = 16, wait_s: float = 10.0) -> None:
+        self.running_limit, self.waiting_limit, self.wait_s = running, waiting, wait_s
+        self._lock = threading.Lock()
+        self._running = 0
+        self._queue: deque[threading.Event] = deque()
+
+    def stats(self) -> tuple[int, int]:
+        """(running, waiting) now."""
+        with self._lock:
+            return self._running, len(self._queue)
+
+    def _busy(self, why: str) -> ProblemError:
+        return ProblemError(503, "Busy", f"{why}; retry shortly, or ask for an answer the server has already "
+                                         f"given (those are served at once)",
+                            type_="https://w3id.org/neaspec-kg/problems/busy",
+                            headers={"Retry-After": str(max(1, round(self.wait_s / 2)))})
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one of the running slots for the ``with`` block."""
+        with self._lock:
+            if self._running < self.running_limit and not self._queue:
+                self._running += 1
+                ticket = None
+            elif len(self._queue) >= self.waiting_limit:
+                raise self._busy(f"{self._running} answers are being computed and {len(self._queue)} wait, "
+                                 f"the most this server queues")
+            else:
+                ticket = threading.Event()
+                self._queue.append(ticket)
+        if ticket is not None and not ticket.wait(self.wait_s):
+            with self._lock:
+                if ticket in self._queue:  # not granted in time: leave the queue
+                    self._queue.remove(ticket)
+                    raise self._busy(f"no computing slot became free within {self.wait_s:g} s")
+            # granted between the timeout and the lock: the slot is ours
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._queue:
+                    self._queue.popleft().set()  # hand the slot to the oldest waiter; the count is unchanged
+                else:
+                    self._running -= 1

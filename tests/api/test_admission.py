@@ -1,0 +1,92 @@
+"""The gate in front of the main process's own analysis work (api/admission.py): bounded, first come first
+served, 503 with Retry-After when full, and memoised answers never wait behind it."""
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from api.admission import WorkGate
+from api.app import create_app
+from api.problems import ProblemError
+from api.settings import Settings
+from neaspec_kg.build import ValidatedGraph
+from tests.live_server import live_server
+
+
+def _hold(gate: WorkGate, started: threading.Event, release: threading.Event, order: list[int], n: int) -> None:
+    try:
+        with gate.slot():
+            order.append(n)
+            started.set()
+            release.wait(10)
+    except ProblemError:
+        order.append(-n)
+
+
+def test_slots_are_handed_to_waiters_in_arrival_order() -> None:
+    gate = WorkGate(running=1, waiting=5, wait_s=10)
+    release = [threading.Event() for _ in range(4)]
+    started = [threading.Event() for _ in range(4)]
+    order: list[int] = []
+    threads = []
+    for n in range(4):
+        t = threading.Thread(target=_hold, args=(gate, started[n], release[n], order, n))
+        t.start()
+        threads.append(t)
+        time.sleep(0.05)  # arrive one after another
+    assert started[0].wait(5) and gate.stats() == (1, 3)
+    for n in range(4):
+        release[n].set()
+        if n < 3:
+            assert started[n + 1].wait(5)
+    for t in threads:
+        t.join(5)
+    assert order == [0, 1, 2, 3] and gate.stats() == (0, 0)
+
+
+def test_a_full_queue_answers_503_at_once_and_a_long_wait_gives_up() -> None:
+    gate = WorkGate(running=1, waiting=1, wait_s=0.3)
+    release, started = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold, args=(gate, started, release, [], 1))
+    holder.start()
+    assert started.wait(5)
+    waiter_order: list[int] = []
+    waiter = threading.Thread(target=_hold, args=(gate, threading.Event(), threading.Event(), waiter_order, 2))
+    waiter.start()
+    time.sleep(0.05)
+    t = time.monotonic()
+    with pytest.raises(ProblemError) as full, gate.slot():
+        pass
+    assert time.monotonic() - t < 0.1, "a full queue must not make the client wait"
+    assert full.value.status == 503 and "Retry-After" in (full.value.headers or {})
+    waiter.join(5)
+    assert waiter_order == [-2], "the waiter gave up after wait_s"
+    release.set()
+    holder.join(5)
+    assert gate.stats() == (0, 0)
+
+
+@pytest.fixture(scope="module")
+def narrow(validated: ValidatedGraph) -> Iterator[tuple[str, WorkGate]]:
+    settings = dataclasses.replace(Settings(), workers=1, analysis_slots=1, analysis_queue=0, analysis_wait_s=1)
+    app = create_app(settings, graph=validated)
+    with live_server(app) as url:
+        yield url, app.state.rest.gate
+
+
+def test_memoised_answers_and_healthz_never_wait_for_the_gate(narrow: tuple[str, WorkGate]) -> None:
+    url, gate = narrow
+    with httpx.Client(base_url=url, timeout=30) as client:
+        assert client.get("/overlap", params={"focus": "air quality"}).status_code == 200  # now memoised
+        with gate.slot():  # every computing slot taken, no queue
+            fresh = client.get("/duplication", params={"limit": 7, "min_score": 0.123})
+            assert fresh.status_code == 503 and fresh.headers["content-type"].startswith("application/problem+json")
+            assert "Retry-After" in fresh.headers
+            assert client.get("/overlap", params={"focus": "air quality"}).status_code == 200
+            assert client.get("/healthz").status_code == 200
+        assert client.get("/duplication", params={"limit": 7, "min_score": 0.123}).status_code == 200
