@@ -8,8 +8,9 @@ give the same matrix to programs and spreadsheets; all three come from ``Analyst
 from __future__ import annotations
 
 import csv
+import html
 import io
-from pathlib import Path
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -17,19 +18,34 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 from starlette.responses import Response
 
-from api.rest import DATE_PATTERN, _translate, service
-from api.views import ENV, page
+from api.deps import Service
+from api.i18n import N_, gettext_for
+from api.rest import DATE_PATTERN
+from api.views import ENV, language, page
+from neaspec_kg import __version__, views
 from neaspec_kg.index import KIND_LABELS
 from neaspec_kg.models import CoverageMatrix, ParticipationMatrix
+from neaspec_kg.namespaces import ID
 
-SHORT = {"stated-focus": "stated", "programme": "programme", "platform": "platform",
-         "delivered-activity": "delivered", "partial-activity": "partial", "engagement": "engagement",
-         "planned": "planned", "proposal": "proposed"}
+#: a cell's evidence in one word (English in the CSV; the page shows it translated)
+SHORT = {"stated-focus": N_("stated"), "programme": N_("programme"), "platform": N_("platform"),
+         "delivered-activity": N_("delivered"), "partial-activity": N_("partial"), "engagement": N_("engagement"),
+         "planned": N_("planned"), "proposal": N_("proposed")}
+#: the words for a row's coverage and a country's part, as msgids (the JSON and CSV keep the ids)
+STATUSES = {"gap": N_("gap"), "single": N_("single"), "overlap": N_("overlap"), "member": N_("member"),
+            "observer": N_("observer"), "uncertain": N_("uncertain"), "covered": N_("covered")}
+
+
+def _lang_links(lang: str) -> dict[str, str]:
+    """What the templates append to a link to another page to keep the reader's language."""
+    return {"lang": lang, "lang_suffix": "" if lang == "en" else f"?lang={lang}",
+            "lang_amp": "" if lang == "en" else f"&lang={lang}"}
 
 #: the page body, a template file (the site's shell around it comes from ``api.views.page``)
-_TABLE = ENV.from_string((Path(__file__).resolve().parent / "templates" / "matrix.html").read_text(encoding="utf-8"))
-_COUNTRIES = ENV.from_string((Path(__file__).resolve().parent / "templates" / "participation-matrix.html")
-                             .read_text(encoding="utf-8"))
+_TABLE = ENV.get_template("matrix.html")
+_COUNTRIES = ENV.get_template("participation-matrix.html")
+#: the shell of the self-contained file (``matrix_document``): no navigation, the stylesheet inlined
+_DOCUMENT = ENV.get_template("matrix-document.html")
 
 
 def matrix_csv(m: CoverageMatrix) -> bytes:
@@ -40,6 +56,40 @@ def matrix_csv(m: CoverageMatrix) -> bytes:
         cells = {c.mechanism: SHORT[c.kind] for c in r.cells}
         w.writerow([r.concept.label, r.concept.id, r.depth, r.status, *[cells.get(u.id, "") for u in m.mechanisms]])
     return out.getvalue().encode("utf-8")
+
+
+def matrix_body(m: CoverageMatrix, *, query: str = "", lang: str = "en") -> Markup:
+    """The page body of one matrix (filters, download links, the table): one function so that ``/matrix`` and
+    ``neaspec-kg viz --matrix`` cannot drift apart. ``query`` is the page's query string, kept in the
+    CSV and JSON links."""
+    sep = "&" if query else ""
+    cells = {row.concept.iri: {c.mechanism: c for c in row.cells} for row in m.rows}
+    return Markup(_TABLE.render(m=m, cells=cells, kinds=KIND_LABELS, short=SHORT, statuses=STATUSES,
+                                _=gettext_for(lang), **_lang_links(lang),
+                                csv_href=f"/matrix?{query}{sep}format=csv",
+                                json_href=f"/matrix?{query}{sep}format=json"))
+
+
+def matrix_document(m: CoverageMatrix, *, lang: str = "en") -> str:
+    """The matrix as one self-contained HTML file (``neaspec-kg viz --matrix``): CSS inlined, opens offline.
+
+    A file has no server behind it, so the filter form goes, links to resources point at their IRIs (as
+    the standalone graph files do) and links to other pages of the site become plain text."""
+    _ = gettext_for(lang)
+
+    def link(match: re.Match[str]) -> str:
+        href, text = html.unescape(match.group(1)), match.group(2)
+        if href.startswith("/id/"):
+            return f'<a href="{html.escape(ID + href.removeprefix("/id/"))}">{text}</a>'
+        return text
+
+    body = re.sub(r"<form\b.*?</form>\s*", "", str(matrix_body(m, lang=lang)), flags=re.S)
+    body = re.sub(r'<a href="([^"]*)">(.*?)</a>', link, body, flags=re.S)
+    css = (views.ASSETS_DIR / views.CSS_FILE).read_text(encoding="utf-8")
+    doc = _DOCUMENT.render(title=_("Coverage matrix"), lang=lang, version=__version__, css=Markup(css),
+                           body=Markup(body))
+    views.assert_offline(doc, allow_links=True)
+    return doc
 
 
 def participation_csv(m: ParticipationMatrix) -> bytes:
@@ -53,59 +103,59 @@ def participation_csv(m: ParticipationMatrix) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def matrix_router() -> APIRouter:
-    r = APIRouter()
+router = APIRouter()
 
-    @r.get("/matrix", tags=["analysis"], response_class=HTMLResponse,
-           summary="Coverage matrix: focus areas (by theme) against mechanisms, the strongest evidence in each cell",
-           responses={200: {"content": {"text/html": {}, "application/json": {}, "text/csv": {}}},
-                      400: {"description": "a date that does not exist (2020-13-45)"},
-                      404: {"description": "a country code the graph does not know"}})
-    def matrix(request: Request,
-               country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$")] = None,
-               as_of: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
-               include_related: bool = False,
-               format: Annotated[str, Query(pattern="^(html|json|csv)$")] = "html") -> Response:
-        s = service(request)
-        key = ("matrix", country and country.upper(), as_of, include_related)
-        m = _translate(lambda: s.analyst.matrix(country=country, as_of=as_of, include_related=include_related))
-        assert isinstance(m, CoverageMatrix)
-        if format == "json":
-            return Response(s.memo((*key, "json"), lambda: m.model_dump_json().encode()),
-                            media_type="application/json")
-        if format == "csv":
-            return Response(s.memo((*key, "csv"), lambda: matrix_csv(m)), media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": 'attachment; filename="coverage-matrix.csv"'})
-        query = str(request.query_params)
-        sep = "&" if query else ""
-        cells = {row.concept.iri: {c.mechanism: c for c in row.cells} for row in m.rows}
-        body = Markup(_TABLE.render(m=m, cells=cells, kinds=KIND_LABELS, short=SHORT,
-                                    csv_href=f"/matrix?{query}{sep}format=csv",
-                                    json_href=f"/matrix?{query}{sep}format=json"))
-        return page("Coverage matrix", body)
 
-    @r.get("/matrix/countries", tags=["analysis"], response_class=HTMLResponse,
-           summary="Participation matrix: countries against mechanisms and platforms (member, observer, uncertain)",
-           responses={200: {"content": {"text/html": {}, "application/json": {}, "text/csv": {}}},
-                      400: {"description": "a date that does not exist (2020-13-45)"}})
-    def participation(request: Request,
-                      as_of: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
-                      format: Annotated[str, Query(pattern="^(html|json|csv)$")] = "html") -> Response:
-        s = service(request)
-        key = ("participation-matrix", as_of)
-        m = _translate(lambda: s.analyst.participation_matrix(as_of=as_of))
-        assert isinstance(m, ParticipationMatrix)
-        if format == "json":
-            return Response(s.memo((*key, "json"), lambda: m.model_dump_json().encode()),
-                            media_type="application/json")
-        if format == "csv":
-            return Response(s.memo((*key, "csv"), lambda: participation_csv(m)),
-                            media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": 'attachment; filename="participation-matrix.csv"'})
-        query = str(request.query_params)
-        sep = "&" if query else ""
-        body = Markup(_COUNTRIES.render(m=m, csv_href=f"/matrix/countries?{query}{sep}format=csv",
-                                        json_href=f"/matrix/countries?{query}{sep}format=json"))
-        return page("Participation matrix", body)
+@router.get("/matrix", tags=["analysis"], response_class=HTMLResponse,
+            summary="Coverage matrix: focus areas (by theme) against mechanisms, the strongest evidence in each cell",
+            responses={200: {"content": {"text/html": {}, "application/json": {}, "text/csv": {}}},
+                       400: {"description": "a date that does not exist (2020-13-45)"},
+                       404: {"description": "a country code the graph does not know"}})
+def matrix(request: Request, s: Service,
+           country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$")] = None,
+           as_of: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
+           include_related: bool = False,
+           format: Annotated[str, Query(pattern="^(html|json|csv)$")] = "html",
+           lang: Annotated[str, Query(max_length=10)] = "en") -> Response:
+    lang = language(lang)
+    key = ("matrix", country and country.upper(), as_of, include_related)
+    m = s.compute(lambda: s.analyst.matrix(country=country, as_of=as_of, include_related=include_related))
+    assert isinstance(m, CoverageMatrix)
+    if format == "json":
+        return Response(s.memo((*key, "json"), lambda: m.model_dump_json().encode()),
+                        media_type="application/json")
+    if format == "csv":
+        return Response(s.memo((*key, "csv"), lambda: matrix_csv(m)), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="coverage-matrix.csv"'})
+    return page(gettext_for(lang)("Coverage matrix"), matrix_body(m, query=str(request.query_params), lang=lang),
+                lang=lang, url=request.url)
 
-    return r
+
+@router.get("/matrix/countries", tags=["analysis"], response_class=HTMLResponse,
+            summary="Participation matrix: countries against mechanisms and platforms (member, observer, uncertain)",
+            responses={200: {"content": {"text/html": {}, "application/json": {}, "text/csv": {}}},
+                       400: {"description": "a date that does not exist (2020-13-45)"}})
+def participation(request: Request, s: Service,
+                  as_of: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
+                  format: Annotated[str, Query(pattern="^(html|json|csv)$")] = "html",
+                  lang: Annotated[str, Query(max_length=10)] = "en") -> Response:
+    lang = language(lang)
+    key = ("participation-matrix", as_of)
+    m = s.compute(lambda: s.analyst.participation_matrix(as_of=as_of))
+    assert isinstance(m, ParticipationMatrix)
+    if format == "json":
+        return Response(s.memo((*key, "json"), lambda: m.model_dump_json().encode()),
+                        media_type="application/json")
+    if format == "csv":
+        return Response(s.memo((*key, "csv"), lambda: participation_csv(m)),
+                        media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="participation-matrix.csv"'})
+    query = str(request.query_params)
+    sep = "&" if query else ""
+    _ = gettext_for(lang)
+    body = Markup(_COUNTRIES.render(m=m, statuses=STATUSES, _=_, **_lang_links(lang),
+                                    csv_href=f"/matrix/countries?{query}{sep}format=csv",
+                                    json_href=f"/matrix/countries?{query}{sep}format=json"))
+    return page(_("Participation matrix"), body, lang=lang, url=request.url)
+
+
