@@ -9,12 +9,12 @@ Run it with ``uvicorn --factory api.app:create_app``.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import pyoxigraph as ox
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
@@ -23,21 +23,18 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.check_page import check_page_router
+from api import brief_page, check_page, linked_data, map_page, matrix, rest, thesaurus, timeline_page
+from api import views as pages
+from api.admission import WorkGate
 from api.headers import HeadAsGet, SecurityHeaders
-from api.linked_data import linked_data_router
-from api.matrix import matrix_router
 from api.problems import ProblemError, document_problems, install_problem_handlers
 from api.query_pool import QueryPool
 from api.remote_pool import RemotePool
-from api.rest import RestService, rest_router
+from api.service import RestService
 from api.settings import Settings
 from api.sparql import sparql_router
-from api.thesaurus import thesaurus_router
-from api.timeline_page import timeline_router
-from api.views import views_router
-from neaspec_kg import __version__
-from neaspec_kg.build import ValidatedGraph, build
+from neaspec_kg import __version__, views
+from neaspec_kg.build import ValidatedGraph, build, open_cached_store
 from neaspec_kg.namespaces import PREFIXES
 from neaspec_kg.store import OxigraphStore, RemoteStore, SparqlStore
 
@@ -56,15 +53,17 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
                           concurrency=max(settings.workers, 1), queue_limit=settings.queue_limit)
         identity: dict[str, Any] = {"store": store_url}
     else:
-        graph = graph if graph is not None else build()
+        if graph is None:  # serve --workers N: every HTTP worker opens the one store its parent built
+            graph = open_cached_store(Path(settings.store_path)) if settings.store_path else build()
+        store_path = graph.on_disk()  # one on-disk store, opened read-only here and by every SPARQL worker
         local = OxigraphStore(graph)
         store = local
-        # fixed for the app's life: computed once, not per health check
-        identity = {
-            "triples": sum(1 for _ in local.oxigraph.quads_for_pattern(None, None, None, ox.DefaultGraph())),
-            "quads": len(graph.quads), "named_graphs": len(graph.graph_names), "digest": graph.digest}
+        # fixed for the app's life: written beside the store by the build, not counted per start or check
+        summary = graph.summary
+        identity = {"triples": summary["default_triples"], "quads": summary["quads"],
+                    "named_graphs": len(summary["named_graphs"]), "digest": graph.digest}
         pool = QueryPool(
-            graph.nquads(),
+            store_path,
             workers=settings.workers,
             queue_limit=settings.queue_limit,
             timeout_s=settings.query_timeout_s,
@@ -96,7 +95,9 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     app.state.settings = settings
     app.state.graph = graph
     app.state.store = store  # the REST API reads this store, in this process
-    app.state.rest = RestService(store)  # label and source indexes read once, at start-up, not on a first request
+    # label and source indexes read once, at start-up, not on a first request; analysis work under the gate
+    app.state.rest = RestService(store, gate=WorkGate(settings.analysis_slots, settings.analysis_queue,
+                                                      settings.analysis_wait_s))
     app.state.pool = pool
     install_problem_handlers(app)
     # graph pages embed every node's facts and sources (about 7x smaller gzipped); clients that do not ask
@@ -121,13 +122,11 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
             max_age=3600,
         )
     app.include_router(sparql_router(pool, settings))
-    app.include_router(rest_router())
-    app.include_router(views_router())
-    app.include_router(thesaurus_router())
-    app.include_router(matrix_router())
-    app.include_router(check_page_router())
-    app.include_router(timeline_router())
-    app.include_router(linked_data_router())
+    # one router per resource; each module's routes receive what they need through api.deps
+    for module in (rest, pages, thesaurus, matrix, check_page, timeline_page, brief_page, map_page, linked_data):
+        app.include_router(module.router)
+    # the pages' own CSS and scripts ship with the library's views (standalone files inline the same files)
+    app.mount(views.VIEWS_URL, StaticFiles(directory=views.ASSETS_DIR), name="views-assets")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/docs", include_in_schema=False)
@@ -151,6 +150,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
             "sparql_workers_expected": pool.size,
             **identity,
             "sparql_workers": stats.workers,
+            "pid": os.getpid(),  # which HTTP worker answered (serve --workers N)
         }
 
     return app

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import rdflib
@@ -22,11 +23,14 @@ from fastapi import APIRouter, Query, Request
 from markupsafe import Markup
 from starlette.responses import Response
 
+from api.deps import Service
+from api.i18n import N_, gettext_for
+from api.links import ServedLinks
 from api.problems import PROBLEM_BASE, ProblemError
-from api.rest import RestService, service
+from api.service import RestService
 from api.sparql import negotiate
 from api.views import ENV, HTML, language, page
-from neaspec_kg import viz
+from neaspec_kg import views
 from neaspec_kg.graph import run, select
 from neaspec_kg.namespaces import ID, NK, ONTOLOGY_IRI, PREFIXES, RDF, RDFS, SKOS, XSD, local_id
 from neaspec_kg.store import Row, Term
@@ -125,7 +129,7 @@ def compact(iri: str) -> str:
 
 def here(iri: str) -> str:
     """Our IRIs link to this server; anything else to itself (a W3C term, a cited web page)."""
-    return viz.Links(served=True).resource(iri)
+    return ServedLinks().resource(iri)
 
 
 def _cell(term: Term, label: str | None) -> dict[str, Any]:
@@ -133,7 +137,7 @@ def _cell(term: Term, label: str | None) -> dict[str, Any]:
     if term.kind == "uri":
         href = here(term.value)
         return {"kind": "iri", "text": label or compact(term.value), "iri": compact(term.value),
-                "href": href if viz.safe_url(href) else None, "external": not href.startswith("/")}
+                "href": href if views.safe_url(href) else None, "external": not href.startswith("/")}
     if term.kind == "bnode":
         return {"kind": "bnode", "text": f"_:{term.value}"}
     tag = f"@{term.lang}" if term.lang else (compact(term.datatype) if term.datatype and
@@ -141,102 +145,9 @@ def _cell(term: Term, label: str | None) -> dict[str, Any]:
     return {"kind": "literal", "text": term.value, "tag": tag}
 
 
-RESOURCE = ENV.from_string("""
-{% macro value(c, inline=False) %}
-{% if c.kind == "iri" %}
-  {% if c.href %}<a href="{{ c.href }}" title="{{ c.iri }}"{% if c.external %} rel="external noopener"{% endif %}>
-  {{- c.text }}</a>{% else %}{{ c.text }}{% endif %}
-  {% if c.text != c.iri and not inline %}<br><span class="nk-iri nk-tag">{{ c.iri }}</span>{% endif %}
-{% elif c.kind == "bnode" %}<span class="nk-iri">{{ c.text }}</span>
-{% else %}<span class="nk-lit">{{ c.text }}</span>
-  {%- if c.tag %} <span class="nk-tag">{{ c.tag }}</span>{% endif %}
-{% endif %}
-{% endmacro %}
-{% macro sources(list) %}
-{% for s in list %}{% if not loop.first %}<br>{% endif %}<a href="{{ s.href }}">{{ s.text }}</a>{% endfor %}
-{% endmacro %}
-{% macro commas(items) %}
-{% for x in items %}{% if not loop.first %}, {% endif %}{{ caller(x) }}{% endfor %}
-{% endmacro %}
-<h1>{{ title }}</h1>
-<p><span class="nk-iri">{{ iri }}</span>
-{% if types %} · {% call(t) commas(types) %}{{ value(t, inline=True) }}{% endcall %}{% endif %}</p>
-{% if views %}
-<p class="nk-links">{% for v in views %}{% if not loop.first %} · {% endif %}<a href="{{ v.href }}">{{ v.text }}</a>
-{% endfor %}</p>
-{% endif %}
-<p class="nk-formats">This resource as
-{% call(d) commas(downloads) %}<a href="?format={{ d[1] }}">{{ d[0] }}</a>{% endcall %}.
-Each row names the source (the named graph) that states the triple.</p>
-<h2>About it <span class="nk-tag">({{ out|length }} statements)</span></h2>
-<table class="nk-triples" id="nk-out">
-<thead><tr><th scope="col">Property</th><th scope="col">Value</th><th scope="col">Source</th></tr></thead>
-<tbody>
-{% for row in out %}
-<tr><td>{{ value(row.p) }}</td><td>{{ value(row.o) }}</td>
-<td>{{ sources(row.sources) }}</td></tr>
-{% endfor %}
-</tbody></table>
-{% if nested %}
-<h2>Inside its lists <span class="nk-tag">({{ nested|length }} statements)</span></h2>
-<table class="nk-triples" id="nk-nested">
-<thead><tr><th scope="col">Node</th><th scope="col">Property</th><th scope="col">Value</th>
-<th scope="col">Source</th></tr></thead>
-<tbody>
-{% for row in nested %}
-<tr><td>{{ value(row.s) }}</td><td>{{ value(row.p) }}</td><td>{{ value(row.o) }}</td>
-<td>{{ sources(row.sources) }}</td></tr>
-{% endfor %}
-</tbody></table>
-{% endif %}
-{% if incoming %}
-<h2>Pointing to it <span class="nk-tag">({{ incoming|length }} statements)</span></h2>
-<table class="nk-triples" id="nk-in">
-<thead><tr><th scope="col">Subject</th><th scope="col">Property</th><th scope="col">Source</th></tr></thead>
-<tbody>
-{% for row in incoming %}
-<tr><td>{{ value(row.s) }}</td><td>{{ value(row.p) }}</td>
-<td>{{ sources(row.sources) }}</td></tr>
-{% endfor %}
-</tbody></table>
-{% endif %}
-""")
+RESOURCE = ENV.get_template("resource.html")
 
-ONTOLOGY = ENV.from_string("""
-{% macro ref(c) %}
-{% if c.href is defined and c.href %}<a href="{{ c.href }}">{{ c.text }}</a>{% else %}{{ c.text }}{% endif %}
-{% endmacro %}
-{% macro refs(items) %}{% for c in items %}{% if not loop.first %}, {% endif %}{{ ref(c) }}{% endfor %}{% endmacro %}
-<h1>{{ title }}</h1>
-<p><span class="nk-iri">{{ iri }}</span>{% if version %} · version {{ version }}{% endif %}</p>
-{% if description %}<p class="nk-intro">{{ description }}</p>{% endif %}
-<p class="nk-formats">Generated from the ontology's named graph ({{ total }} terms). The ontology as
-{% for name, fmt in downloads %}{% if not loop.first %}, {% endif %}<a href="?format={{ fmt }}">{{ name }}</a>
-{%- endfor %}.</p>
-<table class="nk-triples" id="nk-meta">
-<tbody>
-{% for m in meta %}
-<tr><th scope="row">{{ ref(m.p) }}</th><td>{{ ref(m.o) }}</td><td>{{ refs(m.sources) }}</td></tr>
-{% endfor %}
-</tbody></table>
-<nav aria-label="Contents"><ul class="nk-list">
-{% for s in sections %}<li><a href="#{{ s.anchor }}">{{ s.title }}</a> ({{ s.terms|length }})</li>{% endfor %}
-</ul></nav>
-{% for s in sections %}
-<h2 id="{{ s.anchor }}">{{ s.title }}</h2>
-<dl class="nk-terms">
-{% for t in s.terms %}
-  <dt id="{{ t.name }}"><a href="#{{ t.name }}">{{ t.label }}</a>
-    <span class="nk-iri nk-tag">nk:{{ t.name }}</span></dt>
-  <dd>{{ t.definition or "No definition." }}
-  {% if t.supers %}<br><span class="nk-tag">{{ s.super_word }}:</span> {{ refs(t.supers) }}{% endif %}
-  {% if t.domains %}<br><span class="nk-tag">domain:</span> {{ refs(t.domains) }}{% endif %}
-  {% if t.ranges %}<br><span class="nk-tag">range:</span> {{ refs(t.ranges) }}{% endif %}
-  </dd>
-{% endfor %}
-</dl>
-{% endfor %}
-""")
+ONTOLOGY = ENV.get_template("ontology.html")
 
 
 def _label_of(rows: list[Row], iri: str, lang: str) -> str:
@@ -262,13 +173,13 @@ def _label_of(rows: list[Row], iri: str, lang: str) -> str:
 
 def _views(iri: str, lang: str) -> list[dict[str, str]]:
     """Links from a resource page to its graph page and its REST JSON, where it has them."""
-    links = viz.Links(served=True, lang=lang)
-    kind, ident = viz.kind_of(iri), local_id(iri)
+    links = ServedLinks(lang=lang)
+    kind, ident = views.kind_of(iri), local_id(iri)
     out = []
     if kind == "mechanism":
-        out.append({"text": "Graph of this mechanism", "href": str(links.view("mechanism", ident))})
+        out.append({"text": N_("Graph of this mechanism"), "href": str(links.view("mechanism", ident))})
     elif kind == "focus":
-        out.append({"text": "Mechanisms on this focus (graph)", "href": str(links.view("overlap", ident))})
+        out.append({"text": N_("Mechanisms on this focus (graph)"), "href": str(links.view("overlap", ident))})
     rest = links.rest(iri)
     if rest:
         out.append({"text": "REST JSON", "href": rest})
@@ -309,10 +220,10 @@ def resource_html(iri: str, rows: list[Row], lang: str) -> bytes:
     content = RESOURCE.render(
         title=_label_of(rows, iri, lang), iri=iri, types=types, views=_views(iri, lang), downloads=DOWNLOADS,
         out=out, nested=[g for g in grouped.values() if g["direction"] == "nested"],
-        incoming=[g for g in grouped.values() if g["direction"] == "in"])
+        incoming=[g for g in grouped.values() if g["direction"] == "in"], _=gettext_for(lang))
     alternates = [{"type": FORMAT_NAMES[f], "href": f"?format={f}"} for _n, f in DOWNLOADS]
-    return page(_label_of(rows, iri, lang), Markup(content), lang=lang, alternates=alternates, allow_links=True,
-                headers={"Vary": "Accept"}).body
+    return bytes(page(_label_of(rows, iri, lang), Markup(content), lang=lang, alternates=alternates,
+                      allow_links=True, headers={"Vary": "Accept"}).body)
 
 
 def resource_quads(rows: list[Row]) -> list[tuple[Term, Term, Term, Term]]:
@@ -330,7 +241,7 @@ def ontology_html(s: RestService) -> bytes:
         out: list[dict[str, str | None]] = []
         for i in iris.split():
             href = ("#" + i[len(NK):]) if i.startswith(NK) else here(i)
-            out.append({"text": compact(i), "href": href if href.startswith("#") or viz.safe_url(href) else None})
+            out.append({"text": compact(i), "href": href if href.startswith("#") or views.safe_url(href) else None})
         return out
 
     rows = select(s.store, "ontology-terms")
@@ -349,7 +260,8 @@ def ontology_html(s: RestService) -> bytes:
         description=first("http://purl.org/dc/terms/description"), sections=sections, total=len(rows),
         downloads=DOWNLOADS, meta=_meta(meta))
     alternates = [{"type": FORMAT_NAMES[f], "href": f"?format={f}"} for _n, f in DOWNLOADS]
-    return page(title, Markup(content), alternates=alternates, allow_links=True, headers={"Vary": "Accept"}).body
+    return bytes(page(title, Markup(content), alternates=alternates, allow_links=True,
+                      headers={"Vary": "Accept"}).body)
 
 
 def _opt(row: Row, key: str) -> str:
@@ -382,48 +294,48 @@ def ontology_quads(s: RestService) -> list[tuple[Term, Term, Term, Term]]:
 # --------------------------------------------------------------------------- routes
 
 
-def linked_data_router() -> APIRouter:
-    """``/id/{path}`` and ``/ontology``: dereferenceable IRIs with content negotiation."""
-    r = APIRouter(tags=["linked data"])
-    responses: dict[int | str, dict[str, Any]] = {
-        200: {"content": {m: {} for m in ("text/html", *RDF_FORMATS)}},
-        404: {"description": "No triple about this IRI", "content": {"application/problem+json": {}}},
-        406: {"description": "None of the Accept header's types is offered",
-              "content": {"application/problem+json": {}}},
-    }
+#: ``/id/{path}`` and ``/ontology``: dereferenceable IRIs with content negotiation.
+router = APIRouter(tags=["linked data"])
+responses: dict[int | str, dict[str, Any]] = {
+    200: {"content": {m: {} for m in ("text/html", *RDF_FORMATS)}},
+    404: {"description": "No triple about this IRI", "content": {"application/problem+json": {}}},
+    406: {"description": "None of the Accept header's types is offered",
+          "content": {"application/problem+json": {}}},
+}
 
-    def resource(request: Request, path: str, lang: str = "en",
-                 format: Annotated[str | None, Query(max_length=20)] = None) -> Response:
-        s = service(request)
-        media = choose(request, format)
-        if not _PATH.fullmatch(path) or "//" in path:
-            raise ProblemError(404, "No such resource", f"{path!r} is not an identifier of this graph.",
-                               type_=PROBLEM_BASE + "not-found", value=path)
-        iri = ID + path
-        lang = language(lang)
-        if media == "text/html":
-            body = s.memo(("ld-html", iri, lang), lambda: resource_html(iri, describe(s, iri, lang), lang))
-            return Response(body, media_type=HTML, headers={"Vary": "Accept"})
-        body = s.memo(("ld", iri, media), lambda: serialise(resource_quads(describe(s, iri, "en")), media))
-        return _rdf_response(body, media)
 
-    def ontology(request: Request, format: Annotated[str | None, Query(max_length=20)] = None) -> Response:
-        s = service(request)
-        media = choose(request, format)
-        if media == "text/html":
-            return Response(s.memo(("ontology-html",), lambda: ontology_html(s)), media_type=HTML,
-                            headers={"Vary": "Accept"})
-        return _rdf_response(s.memo(("ontology", media), lambda: serialise(ontology_quads(s), media)), media)
+def resource(request: Request, s: Service, path: str, lang: str = "en",
+             format: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+    media = choose(request, format)
+    if not _PATH.fullmatch(path) or "//" in path:
+        raise ProblemError(404, "No such resource", f"{path!r} is not an identifier of this graph.",
+                           type_=PROBLEM_BASE + "not-found", value=path)
+    iri = ID + path
+    lang = language(lang)
+    if media == "text/html":
+        body = s.memo(("ld-html", iri, lang), lambda: resource_html(iri, describe(s, iri, lang), lang))
+        return Response(body, media_type=HTML, headers={"Vary": "Accept"})
+    body = s.memo(("ld", iri, media), lambda: serialise(resource_quads(describe(s, iri, "en")), media))
+    return _rdf_response(body, media)
 
-    # GET and HEAD share one hidden route (a multi-method route would give both methods one OpenAPI operation
-    # id); the GET-only registrations after it document the operations and are never reached at run time.
-    for path, endpoint, summary in [
-        ("/id/{path:path}", resource, "A resource (https://w3id.org/neaspec-kg/id/{path}): HTML, Turtle, JSON-LD, "
-                                      "N-Triples, TriG or N-Quads by Accept, with the source of every triple"),
-        ("/ontology", ontology, "The ontology: an HTML page of every class and property, or the ontology graph as RDF"),
-    ]:
-        r.add_api_route(path, endpoint, methods=["GET", "HEAD"], include_in_schema=False)
-        r.add_api_route(path, endpoint, methods=["GET"], responses=responses, summary=summary)
-    return r
+
+def ontology(request: Request, s: Service, format: Annotated[str | None, Query(max_length=20)] = None) -> Response:
+    media = choose(request, format)
+    if media == "text/html":
+        return Response(s.memo(("ontology-html",), lambda: ontology_html(s)), media_type=HTML,
+                        headers={"Vary": "Accept"})
+    return _rdf_response(s.memo(("ontology", media), lambda: serialise(ontology_quads(s), media)), media)
+
+# GET and HEAD share one hidden route (a multi-method route would give both methods one OpenAPI operation
+# id); the GET-only registrations after it document the operations and are never reached at run time.
+routes: list[tuple[str, Callable[..., Response], str]] = [
+    ("/id/{path:path}", resource, "A resource (https://w3id.org/neaspec-kg/id/{path}): HTML, Turtle, JSON-LD, "
+                                  "N-Triples, TriG or N-Quads by Accept, with the source of every triple"),
+    ("/ontology", ontology, "The ontology: an HTML page of every class and property, or the ontology graph as RDF"),
+]
+for path, endpoint, summary in routes:
+    router.add_api_route(path, endpoint, methods=["GET", "HEAD"], include_in_schema=False)
+    router.add_api_route(path, endpoint, methods=["GET"], responses=responses, summary=summary)
+
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import itertools
 import json
 import logging
@@ -49,7 +50,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal, cast
 
 import pyoxigraph as ox
 
@@ -348,7 +349,7 @@ class _CountingSink:
 def _serialize_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int,
                          max_bytes: int | None = None) -> tuple[bytes, int]:
     sink = _CountingSink(max_rows, max_bytes)
-    result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+    result.serialize(cast("IO[bytes]", sink), format=ox.QueryResultsFormat.TSV)
     tsv = b"".join(sink.chunks)
     rows = max(sink.lines - 1, 0)
     if fmt == "tsv":
@@ -359,7 +360,7 @@ def _serialize_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int,
     solutions = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
     assert isinstance(solutions, ox.QuerySolutions)
     out = _CountingSink(None, max_bytes)
-    solutions.serialize(out, format=RESULTS_FORMATS[fmt])
+    solutions.serialize(cast("IO[bytes]", out), format=RESULTS_FORMATS[fmt])
     return b"".join(out.chunks), rows
 
 
@@ -406,9 +407,9 @@ def execute(store: ox.Store, job: QueryJob, max_rows: int, prefixes: Mapping[str
             fmt = job.graph_format
             counter = [0]
             rdf_format = GRAPH_FORMATS[fmt]
-            extra = {"prefixes": dict(prefixes)} if rdf_format is ox.RdfFormat.TURTLE else {}
+            extra: dict[str, Any] = {"prefixes": dict(prefixes)} if rdf_format is ox.RdfFormat.TURTLE else {}
             sink = _CountingSink(None, max_bytes)
-            ox.serialize(_capped(result, max_rows, counter), sink, format=rdf_format, **extra)
+            ox.serialize(_capped(result, max_rows, counter), cast("IO[bytes]", sink), format=rdf_format, **extra)
             body, rows = b"".join(sink.chunks), counter[0]
     except _Overflow:
         return ("too-many", max_rows)
@@ -508,7 +509,8 @@ class _Worker:
             if not self.conn.poll(timeout_s):
                 self.kill()
                 return ("timeout",)
-            return self.conn.recv()
+            reply: tuple[Any, ...] = self.conn.recv()
+            return reply
         except (EOFError, OSError):
             self.kill()
             return ("crashed", self.exitcode)
@@ -769,12 +771,16 @@ class QueryPool:
             loop = asyncio.get_running_loop()
             future = loop.run_in_executor(self._threads, worker.roundtrip, job, self.timeout_s)
             generation = self._generation
-            future.add_done_callback(lambda f, w=worker, g=generation: self._after_job(w, f, g))
+            future.add_done_callback(functools.partial(self._after_job_of, worker, generation))
             # shield: if the request is cancelled, the roundtrip still ends and the worker is still recycled
             reply = await asyncio.shield(future)
             if reply[0] != "crashed":
                 break
         return self._interpret(reply)
+
+    def _after_job_of(self, worker: _Worker, generation: int, future: asyncio.Future[tuple[Any, ...]]) -> None:
+        """``_after_job`` as a done-callback bound to its worker and generation."""
+        self._after_job(worker, future, generation)
 
     def _after_job(self, worker: _Worker, future: asyncio.Future[tuple[Any, ...]], generation: int) -> None:
         """Back to the idle queue, or replaced if it was killed or died (runs on the loop)."""

@@ -20,21 +20,21 @@ loop. Every error is an RFC 9457 problem document (``api.problems``).
 """
 from __future__ import annotations
 
-import html
 import json
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from string import Template
 from typing import Any
 from urllib.parse import parse_qsl, urljoin
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from api.i18n import gettext_for
 from api.problems import PROBLEM_BASE, ProblemError
 from api.query_pool import (
     NotAcceptable,
@@ -52,6 +52,7 @@ from api.query_pool import (
 )
 from api.remote_pool import RemotePool
 from api.settings import Settings
+from api.views import ENV, language
 from neaspec_kg.catalogue import catalogue
 from neaspec_kg.errors import NeaspecKgError
 from neaspec_kg.namespaces import DCTERMS, RDF
@@ -479,39 +480,6 @@ def service_description(endpoint: str, dataset: Mapping[str, Any], settings: Set
 
 # --------------------------------------------------------------------------- the editor page
 
-_PAGE = Template("""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>neaspec-kg · SPARQL editor</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="$static/vendor/yasgui/yasgui.min.css">
-<link rel="stylesheet" href="$static/sparql-editor.css">
-</head>
-<body>
-<header class="nk-header">
-<h1>neaspec-kg SPARQL endpoint</h1>
-<p>Read-only SPARQL 1.1 over the knowledge graph of environmental cooperation mechanisms in North-East Asia.
-The default graph is the merge of all sources; <code>GRAPH ?source { … }</code> shows where each fact comes
-from. Queries stop after $timeout s and return at most $max_rows rows. Endpoint: <code>$endpoint</code>
-(its service description answers <code>GET</code> with <code>Accept: text/turtle</code>).</p>
-</header>
-<nav class="nk-examples" aria-label="Example queries">
-<h2>Example queries</h2>
-<ul>
-$examples
-</ul>
-</nav>
-<main id="yasgui" class="nk-editor"></main>
-<script type="application/json" id="nk-sparql-config">$config</script>
-<script src="$static/vendor/yasgui/yasgui.min.js"></script>
-<script src="$static/sparql-editor.js"></script>
-</body>
-</html>
-""")
-_EXAMPLE = Template('<li><button type="button" class="nk-example" data-example="$name" title="$description">'
-                    "$title</button></li>")
 #: the page loads scripts, styles and data from this server only; the browser enforces it
 EDITOR_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
               "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -539,21 +507,16 @@ def example_queries() -> list[dict[str, str]]:
     return examples
 
 
-def editor_page(root_path: str, endpoint: str, settings: Settings) -> str:
-    """The YASGUI page; every value inserted into the HTML is escaped, the configuration is script-safe JSON."""
+def editor_page(root_path: str, endpoint: str, settings: Settings, lang: str = "en") -> str:
+    """The YASGUI page (``api/templates/sparql-editor.html``, with the site's nav bar); every value inserted
+    into the HTML is escaped by the template, the configuration is script-safe JSON."""
+    lang = language(lang)
     examples = example_queries()
-    endpoint_path = root_path + "/sparql"
-    config = {"endpoint": endpoint_path, "examples": examples}
-    esc = html.escape
-    items = "\n".join(
-        _EXAMPLE.substitute(name=esc(e["name"]), title=esc(e["title"]), description=esc(e["description"]))
-        for e in examples
-    )
-    return _PAGE.substitute(
-        static=esc(root_path + "/static"), endpoint=esc(endpoint),
-        timeout=esc(f"{settings.query_timeout_s:g}"), max_rows=esc(str(settings.max_rows)), examples=items,
-        config=_script_json(config),
-    )
+    config = {"endpoint": root_path + "/sparql", "examples": examples}
+    return ENV.get_template("sparql-editor.html").render(
+        static=root_path + "/static", endpoint=endpoint, timeout=f"{settings.query_timeout_s:g}",
+        max_rows=str(settings.max_rows), examples=examples, config=Markup(_script_json(config)), lang=lang,
+        _=gettext_for(lang), lang_suffix="" if lang == "en" else f"?lang={lang}")
 
 
 # --------------------------------------------------------------------------- the router
@@ -703,7 +666,8 @@ def sparql_router(pool: QueryPool | RemotePool, settings: Settings) -> APIRouter
         endpoint = _own_url(request, settings) + "/sparql"
         headers = {"Vary": "Accept"}
         if media_type == HTML_TYPE:
-            page = editor_page(request.scope.get("root_path", ""), endpoint, settings)
+            page = editor_page(request.scope.get("root_path", ""), endpoint, settings,
+                               request.query_params.get("lang", "en"))
             return Response(page, media_type=HTML_TYPE, headers={**headers, "Content-Security-Policy": EDITOR_CSP})
         rdf_format = _RDF_FORMATS[DESCRIPTION_TYPES[media_type]]
         extra: dict[str, Any] = {"prefixes": SD_PREFIXES} if rdf_format is ox.RdfFormat.TURTLE else {}

@@ -207,6 +207,11 @@ def open_cached_store(path: Path) -> ValidatedGraph:
     return ValidatedGraph(digest=digest or "", store_path=path, meta=meta)
 
 
+def _v(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    """A term's lexical value; our data holds no quoted triples (RDF-star), which would give their text."""
+    return str(term) if isinstance(term, ox.Triple) else term.value
+
+
 def _parse(path: Path, fmt: ox.RdfFormat, graph: ox.NamedNode | None = None) -> list[ox.Quad]:
     """Parse one file; a syntax error becomes a DataSyntaxError with the file, line and column."""
     try:
@@ -258,16 +263,16 @@ def _find_line(path: Path, iri: str) -> int | None:
 def _check_provenance(quads_by_file: dict[Path, list[ox.Quad]]) -> None:
     """Every data triple sits in the named graph of a catalogued source."""
     sources = {
-        q.subject.value
+        _v(q.subject)
         for quads in quads_by_file.values()
         for q in quads
-        if q.predicate == RDF_TYPE and q.object.value in SOURCE_CLASSES
+        if q.predicate == RDF_TYPE and _v(q.object) in SOURCE_CLASSES
     }
     for path, quads in quads_by_file.items():
         for q in quads:
             if isinstance(q.graph_name, ox.DefaultGraph):
                 raise ProvenanceError(
-                    SourceLocation(path, _find_line(path, q.subject.value)),
+                    SourceLocation(path, _find_line(path, _v(q.subject))),
                     f"triple outside any GRAPH block: {q.subject} {q.predicate} {q.object} "
                     "(every fact must sit in the graph of its source; see data/README.md)",
                 )
@@ -280,12 +285,12 @@ def _check_provenance(quads_by_file: dict[Path, list[ox.Quad]]) -> None:
 
 def _dangling(quads: list[ox.Quad]) -> list[tuple[str, str]]:
     """Our own IRIs that are used as objects but never typed anywhere: a typo or a missing node."""
-    typed = {q.subject.value for q in quads if q.predicate == RDF_TYPE}
+    typed = {_v(q.subject) for q in quads if q.predicate == RDF_TYPE}
     out = []
     for q in quads:
         o = q.object
         if isinstance(o, ox.NamedNode) and o.value.startswith(ID) and o.value not in typed:
-            out.append((q.subject.value, o.value))
+            out.append((_v(q.subject), _v(o)))
     return sorted(set(out))
 
 
@@ -317,15 +322,15 @@ def _entail(quads: list[ox.Quad]) -> list[ox.Quad]:
     shows them as computed, not stated."""
     sub_class = RDFS + "subClassOf"
     sub_prop = RDFS + "subPropertyOf"
-    classes = _closure({(q.subject.value, q.object.value) for q in quads
+    classes = _closure({(_v(q.subject), _v(q.object)) for q in quads
                         if q.predicate.value == sub_class and isinstance(q.object, ox.NamedNode)})
-    props = _closure({(q.subject.value, q.object.value) for q in quads
+    props = _closure({(_v(q.subject), _v(q.object)) for q in quads
                       if q.predicate.value == sub_prop and isinstance(q.object, ox.NamedNode)})
     graph = ox.NamedNode(ENTAILMENT_GRAPH)
     out: set[ox.Quad] = set()
     for q in quads:
-        if q.predicate == RDF_TYPE and q.object.value in classes:
-            for sup in classes[q.object.value]:
+        if q.predicate == RDF_TYPE and _v(q.object) in classes:
+            for sup in classes[_v(q.object)]:
                 out.add(ox.Quad(q.subject, RDF_TYPE, ox.NamedNode(sup), graph))
         if q.predicate.value in props:
             for sup in props[q.predicate.value]:
@@ -362,14 +367,14 @@ def build(paths: Paths | None = None, *, use_cache: bool = True) -> ValidatedGra
         parsed = _parse(f, ox.RdfFormat.TURTLE, onto_graph)
         quads.extend(parsed)
         for q in parsed:
-            subjects_in[q.subject.value].add(f)
+            subjects_in[_v(q.subject)].add(f)
     by_file: dict[Path, list[ox.Quad]] = {}
     for f in data_files:
         parsed = _parse(f, ox.RdfFormat.TRIG)
         by_file[f] = parsed
         quads.extend(parsed)
         for q in parsed:
-            subjects_in[q.subject.value].add(f)
+            subjects_in[_v(q.subject)].add(f)
     _check_provenance(by_file)
 
     from neaspec_kg.validation import run_shacl

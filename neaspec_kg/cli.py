@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from neaspec_kg import catalogue, formatting, network
 from neaspec_kg.build import build
@@ -20,10 +20,12 @@ from neaspec_kg.errors import NeaspecKgError, ValidationError
 from neaspec_kg.export import ALL_FORMATS, FORMATS, export, export_table
 from neaspec_kg.graph import open_graph, run
 from neaspec_kg.namespaces import PREFIXES
-from neaspec_kg.store import SparqlStore, Term
+from neaspec_kg.store import Row, SparqlStore, Term
 
 if TYPE_CHECKING:
+    from api.settings import Settings
     from neaspec_kg.analysis import Analyst
+    from neaspec_kg.build import ValidatedGraph
 
 
 def _paths(args: argparse.Namespace) -> Paths:
@@ -77,7 +79,7 @@ def cmd_queries(args: argparse.Namespace) -> int:
     return 0
 
 
-def _render(rows: list, columns: Sequence[str], fmt: str) -> str:
+def _render(rows: Sequence[Row], columns: Sequence[str], fmt: str) -> str:
     if fmt == "csv":
         return formatting.to_csv(rows, columns).rstrip("\n")
     if fmt == "json":
@@ -134,6 +136,38 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_load(args: argparse.Namespace) -> int:
+    """Write the validated build into a remote store and verify it there (neaspec_kg.load)."""
+    from neaspec_kg.load import LoadError, credentials, load, virtuoso_dataset_sql
+
+    target = args.target or (args.store if args.store.startswith(("http://", "https://")) else None)
+    if not target:
+        print("neaspec-kg: load needs --store URL, the query endpoint of the store to load", file=sys.stderr)
+        return 2
+    graph = build(_paths(args), use_cache=not args.no_cache)
+    if args.virtuoso_sql:
+        if not args.default_graph:
+            print("neaspec-kg: --virtuoso-sql needs --default-graph IRI (the graph that holds the merge)",
+                  file=sys.stderr)
+            return 2
+        sql = virtuoso_dataset_sql(args.default_graph, graph.graph_names)
+        Path(args.virtuoso_sql).write_text(sql, encoding="utf-8")
+        print(f"wrote {args.virtuoso_sql}: run it with isql to make the endpoint's default dataset ours",
+              file=sys.stderr)
+    try:
+        report = load(graph, target, args.graph_store, replace=args.replace, default_graph=args.default_graph,
+                      batch=args.batch, auth=credentials())
+    except LoadError as exc:
+        print(f"neaspec-kg: {exc}", file=sys.stderr)
+        return exc.exit_code
+    where = f"<{report.default_graph}>" if report.default_graph else "the default graph"
+    print(f"loaded {report.named_graphs} named graphs and their merge ({report.counts[report.default_graph]} "
+          f"triples, in {where}) into {report.graph_store} in {report.requests} requests; verified through "
+          f"{report.store}" + (f"; replaced {len(report.replaced)} graphs" if report.replaced else ""),
+          file=sys.stderr)
+    return 0
+
+
 def _analyst(args: argparse.Namespace) -> Analyst:
     from neaspec_kg.analysis import Analyst
 
@@ -144,7 +178,7 @@ def _lit(text: object) -> Term:
     return Term("literal", str(text))
 
 
-def _print_rows(rows: list[dict[str, object]], columns: list[str], fmt: str) -> None:
+def _print_rows(rows: list[dict[str, object]], columns: list[str], fmt: str, title: str | None = None) -> None:
     """Plain dict rows as a table or CSV (JSON output prints the full result instead)."""
     if fmt == "csv":
         out = io.StringIO()
@@ -154,7 +188,7 @@ def _print_rows(rows: list[dict[str, object]], columns: list[str], fmt: str) -> 
             w.writerow([r.get(c, "") for c in columns])
         print(out.getvalue().rstrip("\n"))
     else:
-        print(formatting.table([{c: _lit(r.get(c, "")) for c in columns} for r in rows], columns))
+        print(formatting.table([{c: _lit(r.get(c, "")) for c in columns} for r in rows], columns, title=title))
 
 
 def _json(model: object) -> None:
@@ -165,7 +199,7 @@ def _json(model: object) -> None:
 
 
 def _unit_name(u: object) -> str:
-    return getattr(u, "acronym", None) or getattr(u, "label", "")
+    return str(getattr(u, "acronym", None) or getattr(u, "label", ""))
 
 
 def cmd_overlap(args: argparse.Namespace) -> int:
@@ -176,25 +210,38 @@ def cmd_overlap(args: argparse.Namespace) -> int:
     if args.format == "json":
         _json(result)
         return 0
-    rows = []
+    refs = _References()
+    rows: list[dict[str, object]] = []
     for part, ms in (("delivered", result.mechanisms), ("planned/proposed", result.planned_or_proposed)):
         for m in ms:
             for ev in m.evidence:
+                sources = [x.model_dump() for x in ev.sources]
                 rows.append({"mechanism": _unit_name(m.mechanism), "work": part, "evidence": ev.kind,
                              "focus": ", ".join(c.label for c in ev.focus), "match": ev.match,
-                             "via": _unit_name(ev.via) if ev.via else "", "level": ev.level or ev.status or "",
-                             "sources": "; ".join(s.locator or s.url or s.label for s in ev.sources)})
-    _print_rows(rows, ["mechanism", "work", "evidence", "focus", "match", "via", "level", "sources"], args.format)
+                             "via": " ".join(filter(None, [_unit_name(ev.via) if ev.via else "", f"with "
+                                                          f"{_unit_name(ev.counterpart)}" if ev.counterpart else ""])),
+                             "level": ev.level or ev.status or "",
+                             "sources": refs.cite(sources) if args.format == "table" else "; ".join(
+                                 x.locator or x.url or x.label for x in ev.sources)})
+    focus = ", ".join(c.label for c in result.focus)
+    _print_rows(rows, ["mechanism", "work", "evidence", "focus", "match", "via", "level", "sources"], args.format,
+                title=f"Who works on {focus}, and on what evidence")
     if args.format == "table":
         print()
-        print(result.summary)
+        print(formatting.paragraph(result.summary))
         if result.total > len(result.mechanisms):
             print(f"{len(result.mechanisms)} of {result.total} mechanisms shown (--limit)")
-        print("shared members: " + ("; ".join(f"{s.country.label} ({', '.join(s.mechanisms)})"
-                                             for s in result.shared_members) or "none"))
-        for e in result.engagements:
-            print(f"engagement: {e.party} -> {e.counterpart}: {', '.join(e.types)} ({e.status})"
-                  + (f"; limit: {e.limitation}" if e.limitation else ""))
+        print(formatting.paragraph("Shared members: " + ("; ".join(
+            f"{s.country.label} ({', '.join(s.mechanisms)})" for s in result.shared_members) or "none")))
+        engagements = [[e.party, e.counterpart, ", ".join(e.types), e.status,
+                        e.limitation or "", refs.cite([x.model_dump() for x in e.sources])]
+                       for e in result.engagements]
+        if engagements:
+            print()
+            print(formatting.text_table(engagements, ["Party", "With", "Kind", "Status", "Limitation", "Sources"],
+                                        title="Engagements between these mechanisms"))
+        print()
+        print(refs.table())
     return 0
 
 
@@ -247,7 +294,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.format == "json":
         _json(answer)
         return 0
-    rows = [{"rank": i, "who": _unit_name(m.unit) + (f" ({m.unit.part_of})" if m.unit.part_of else ""),
+    rows: list[dict[str, object]] = [
+        {"rank": i, "who": _unit_name(m.unit) + (f" ({m.unit.part_of})" if m.unit.part_of else ""),
              "level": m.level, "score": f"{m.score:.3f}",
              "meets on": ", ".join(x.focus_b.label for x in m.meetings),
              "shared countries": " ".join(c.id for c in m.shared_countries)} for i, m in enumerate(answer.matches, 1)]
@@ -271,33 +319,97 @@ def cmd_proposals(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_mechanism(args: argparse.Namespace) -> int:
-    store = _store(args)
-    profile = run(store, "mechanism-profile", {"mechanism": args.id})
-    assert isinstance(profile, list)
-    if not profile:
-        import difflib
+class _References:
+    """Sources cited as [n] in the tables and listed once, numbered, at the end (as a printed brief does), so
+    a row with five web sources stays one line of numbers rather than five lines of URLs."""
 
-        ids = [r["id"].value if "id" in r else r["mechanism"].value.rsplit("/", 1)[-1]
-               for r in run(store, "mechanisms")]  # type: ignore[union-attr]
-        near = difflib.get_close_matches(args.id.lower(), ids, n=5, cutoff=0.5)
-        hint = f"closest ids: {', '.join(near)}" if near else "see 'neaspec-kg query mechanisms'"
-        print(f"neaspec-kg: no mechanism {args.id!r}; {hint}", file=sys.stderr)
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+        self.labels: list[str] = []
+
+    def cite(self, sources: list[dict[str, Any]]) -> str:
+        out = []
+        for s in sources:
+            key = str(s.get("iri") or s.get("label"))
+            if key not in self.numbers:
+                self.numbers[key] = len(self.labels) + 1
+                label, url = str(s.get("label") or key), str(s.get("url") or "")
+                text = url if url and label in url else label + (f" <{url}>" if url else "")
+                self.labels.append(text + (" (secondary)" if str(s.get("secondary")) == "True" else ""))
+            out.append(self.numbers[key])
+        return ",".join(str(n) for n in sorted(set(out)))
+
+    def table(self) -> str:
+        return formatting.text_table([[str(i), x] for i, x in enumerate(self.labels, 1)], ["#", "Source"],
+                                     title="Sources")
+
+
+def cmd_mechanism(args: argparse.Namespace) -> int:
+    """One mechanism as REST ``/mechanisms/{id}`` gives it (the same profile), as titled tables."""
+    from neaspec_kg.analysis.profiles import NotFoundError, Profiles
+
+    analyst = _analyst(args)
+    profiles = Profiles(analyst.store, analyst.sources, analyst.focus)
+    try:
+        m = profiles.mechanism(args.id, as_of=args.as_of)
+    except NotFoundError as exc:
+        near = ", ".join(s["id"] for s in exc.suggestions) or "none"
+        print(f"neaspec-kg: no mechanism {args.id!r}; closest ids: {near} (all: neaspec-kg query mechanisms)",
+              file=sys.stderr)
         return 1
-    members = run(store, "mechanism-members", {"mechanism": args.id, "as_of": args.as_of})
-    engagements = run(store, "mechanism-engagements", {"mechanism": args.id})
-    assert isinstance(members, list) and isinstance(engagements, list)
     if args.format == "json":
-        def plain(rows: list) -> list[dict[str, str]]:
-            return [{k: v.value for k, v in r.items()} for r in rows]
-        print(json.dumps({"profile": plain(profile), "members": plain(members), "engagements": plain(engagements)},
-                         ensure_ascii=False, indent=2))
+        print(json.dumps(m, ensure_ascii=False, indent=2))
         return 0
-    print(formatting.table(profile, ["propertyLabel", "value", "valueLabel", "sources"]))
+    refs = _References()
+    names = {str(x["id"]): str(x["acronym"] or x["label"]) for x in profiles.mechanisms()}
+    names |= {str(c["id"]): str(c["acronym"] or c["label"]) for c in m["components"]}
+    me = str(m["id"])
+    title = f"{m['acronym']}: {m['label']}" if m["acronym"] else str(m["label"])
+    facts: list[list[str]] = [["Kind", str(m["kind"]["label"]), ""],
+                              ["In Table 2", "yes, a subregional mechanism" if m["subregional"] else
+                               "no, a related convention or partnership", ""]]
+    facts += [["Established", str(c["value"]), refs.cite(c["sources"])] for c in m["established_claims"]]
+    facts += [["Website", str(w), ""] for w in m["website"]]
+    for sec in m["secretariat"]:
+        host = f" (hosted by {sec['hosted_by']['label']})" if sec.get("hosted_by") else ""
+        facts.append(["Secretariat", f"{sec['label']}{host}", refs.cite(sec["sources"])])
+    facts += [["Governing body", str(g["label"]), refs.cite(g["sources"])] for g in m["governing_bodies"]]
+    facts += [["Also called", f"{x['label']}" + (f" ({x['lang']})" if x["lang"] else ""), refs.cite(x["sources"])]
+              for x in m["labels"] if x["kind"] != "acronym" and x["label"] not in {m["acronym"], m["label"]}]
+    stated = m.get("stated_in_table_2") or {}
+    for key, name in (("statedMembers", "Members"), ("statedGovernance", "Governance"),
+                      ("statedSecretariat", "Secretariat"), ("statedFocusAreas", "Focus areas")):
+        if stated.get(key):
+            facts.append([f"Table 2: {name}", str(stated[key]), refs.cite(m["stated_sources"])])
+    print(formatting.text_table(facts, ["Fact", "Value", "Sources"], title=title))
+    members = [[f"{c['label']} ({c['id']})", str(c["role"]), str(c.get("since") or ""), refs.cite(c["sources"])]
+               for c in m["members"]]
     print()
-    print(formatting.table(members, ["iso3", "label", "roleLabel", "since", "sources"]))
+    print(formatting.text_table(members, ["Country", "Role", "Since", "Sources"],
+                                title=f"Members ({len(members)})" + (f" as of {args.as_of}" if args.as_of else "")))
+    focus = [[str(f["label"]), ", ".join(f["modalities"]), ", ".join(f["through"]), refs.cite(f["sources"])]
+             for f in m["focus_areas"]]
     print()
-    print(formatting.table(engagements, ["counterpartLabel", "types", "statusLabel", "viaLabel", "limitation"]))
+    print(formatting.text_table(focus, ["Focus area", "How", "Through", "Sources"],
+                                title=f"Focus areas ({len(focus)})"))
+    if m["components"]:
+        parts = [[str(c["acronym"] or c["label"]), str(c["type"]), ", ".join(c["established"]), refs.cite(c["sources"])]
+                 for c in m["components"]]
+        print()
+        print(formatting.text_table(parts, ["Platform or plan", "Type", "Established", "Sources"],
+                                    title=f"Platforms and plans ({len(parts)})"))
+    rows = []
+    for e in m["engagements"]:
+        other = str(e["party"]) if str(e["counterpart"]) in {me, *[c["id"] for c in m["components"]]} \
+            else str(e["counterpart"])
+        rows.append([names.get(other, other), ", ".join(e["types"]), str(e["status"]), str(e["via"] or ""),
+                     " ".join(e["stated_as"]) + (f" Limitation: {e['limitation']}" if e["limitation"] else ""),
+                     refs.cite(e["sources"])])
+    print()
+    print(formatting.text_table(rows, ["With", "Kind", "Status", "Via", "What the source says", "Sources"],
+                                title=f"Engagements with other mechanisms ({len(rows)})"))
+    print()
+    print(refs.table())
     return 0
 
 
@@ -307,12 +419,17 @@ def cmd_country(args: argparse.Namespace) -> int:
     if args.format == "json":
         _json(answer)
         return 0
-    rows = [{"mechanism": _unit_name(p.unit), "name": p.unit.label, "status": p.status,
-             "since": ", ".join(p.since), "sources": "; ".join(s.locator or s.url or s.label for s in p.sources)}
-            for p in answer.mechanisms]
-    _print_rows(rows, ["mechanism", "name", "status", "since", "sources"], args.format)
+    refs = _References()
+    rows: list[dict[str, object]] = [
+        {"mechanism": _unit_name(p.unit), "name": p.unit.label, "status": p.status, "since": ", ".join(p.since),
+         "sources": refs.cite([x.model_dump() for x in p.sources]) if args.format == "table" else
+         "; ".join(x.locator or x.url or x.label for x in p.sources)} for p in answer.mechanisms]
+    when = f" as of {args.as_of}" if args.as_of else ""
+    _print_rows(rows, ["mechanism", "name", "status", "since", "sources"], args.format,
+                title=f"What {answer.country.label} ({answer.country.id}) takes part in{when}")
     if args.format == "table":
-        print(f"\n{answer.summary}")
+        print(f"\n{formatting.paragraph(answer.summary)}\n")
+        print(refs.table())
     return 0
 
 
@@ -349,21 +466,26 @@ def cmd_network(args: argparse.Namespace) -> int:
         print(json.dumps(m, ensure_ascii=False, indent=2))
         return 0
     print("countries by number of mechanisms:")
-    for c in m["countries_by_mechanisms"]:  # type: ignore[union-attr]
+    for c in m["countries_by_mechanisms"]:
         print(f"  {c['id']}  {c['label']:40} {c['mechanisms']}")
     print("mechanisms by overlap strength (sum of duplication scores), betweenness:")
-    for c in m["central_mechanisms"]:  # type: ignore[union-attr]
+    for c in m["central_mechanisms"]:
         print(f"  {c['label']:12} {c['overlap_strength']:.3f}  {c['betweenness']:.3f}")
     print("clusters of mechanisms (greedy modularity on duplication scores):")
-    for i, cluster in enumerate(m["clusters"], 1):  # type: ignore[arg-type]
+    for i, cluster in enumerate(m["clusters"], 1):
         print(f"  {i}. {', '.join(cluster)}")
     return 0
 
 
 def cmd_viz(args: argparse.Namespace) -> int:
     """One self-contained interactive HTML page (everything inlined) that opens offline."""
-    from neaspec_kg import viz
+    from neaspec_kg import views
 
+    if args.matrix:
+        return _viz_matrix(args)
+    if (args.country or args.as_of) and not args.focus:
+        print("neaspec-kg: error: --country and --as-of go with --matrix or --focus", file=sys.stderr)
+        return 2
     if args.focus:
         kind, value = "overlap", args.focus
     elif args.mechanism:
@@ -372,9 +494,59 @@ def cmd_viz(args: argparse.Namespace) -> int:
         kind, value = "duplication", None
     else:
         kind, value = "graph", None
-    opts = {"include_related": True} if args.include_related and kind in {"overlap", "duplication"} else {}
-    size = viz.write_standalone(_analyst(args), None, kind, value, args.output, lang=args.lang, **opts)
+    opts: dict[str, object] = (
+        {"include_related": True} if args.include_related and kind in {"overlap", "duplication"} else {})
+    if kind == "overlap":
+        opts |= {"country": args.country.upper() if args.country else None, "as_of": args.as_of}
+    size = views.write_standalone(_analyst(args), None, kind, value, args.output, lang=args.lang, **opts)
     print(f"wrote {args.output} ({size:,} bytes)", file=sys.stderr)
+    return 0
+
+
+def _viz_matrix(args: argparse.Namespace) -> int:
+    """The coverage matrix as ``/matrix`` shows it: a ``.csv`` output gets the CSV, anything else one
+    self-contained HTML file. The web layer renders it (imported here, never at module level: the library
+    does not depend on ``api``)."""
+    from api.matrix import matrix_csv, matrix_document
+
+    m = _analyst(args).matrix(country=args.country, as_of=args.as_of, include_related=args.include_related)
+    out = Path(args.output)
+    data = matrix_csv(m) if out.suffix.lower() == ".csv" else matrix_document(m, lang=args.lang).encode("utf-8")
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        print(f"neaspec-kg: error: cannot write {out}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} ({len(data):,} bytes)", file=sys.stderr)
+    return 0
+
+
+def cmd_brief(args: argparse.Namespace) -> int:
+    """The printable brief on a focus, as ``/brief`` serves it: a PDF through headless Chromium, or the HTML
+    (``--html`` or an ``.html`` output). The page is rendered by the web layer's module, imported here
+    lazily (as ``serve`` imports the app) so the library never depends on it."""
+    from api.brief_page import render_brief
+    from neaspec_kg.analysis import DateError, UnknownFocusError, UnknownUnitError
+    from neaspec_kg.brief import print_pdf
+
+    try:
+        html = render_brief(_analyst(args), args.focus, country=args.country, as_of=args.as_of,
+                            include_related=args.include_related, lang=args.lang, served=False)
+    except (UnknownFocusError, DateError) as exc:
+        print(f"neaspec-kg: error: {exc}", file=sys.stderr)
+        return 2
+    except UnknownUnitError as exc:  # the only unit a brief is asked about is --country
+        near = ", ".join(exc.suggestions) or "none"
+        print(f"neaspec-kg: error: no country in the graph has the ISO 3166-1 alpha-3 code {exc.text!r}; "
+              f"closest known codes: {near}", file=sys.stderr)
+        return 2
+    out = Path(args.output)
+    if args.html or out.suffix.lower() in {".html", ".htm"}:
+        out.write_text(html, encoding="utf-8")
+        print(f"wrote {out} ({out.stat().st_size:,} bytes of HTML)", file=sys.stderr)
+        return 0
+    size = print_pdf(html, out, timeout_s=args.timeout)
+    print(f"wrote {out} ({size:,} bytes of PDF)", file=sys.stderr)
     return 0
 
 
@@ -412,11 +584,50 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     else:
         graph = build(_paths(args), use_cache=not args.no_cache)
-        app = create_app(settings, graph)
         what = f"{len(graph.graph_names)} named graphs"
+        if args.workers > 1:
+            return _serve_workers(args, settings, graph, what)
+        app = create_app(settings, graph)
     print(f"neaspec-kg: serving {what} on http://{args.host}:{args.port}/ "
           f"(SPARQL at /sparql, API docs at /docs)", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, proxy_headers=False)
+    from api.server import uvicorn_options
+
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, **uvicorn_options(settings))
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _serve_workers(args: argparse.Namespace, settings: Settings, graph: ValidatedGraph, what: str) -> int:
+    """``serve --workers N``: N uvicorn worker processes over the one on-disk store built here, once.
+
+    uvicorn starts each worker as a fresh interpreter that calls ``api.app:create_app()``, which reads its
+    settings from ``NEASPEC_KG_*`` variables: they are set here, with ``store_path`` naming the build's store,
+    so no worker builds or validates anything, and all of them (and their SPARQL workers) read the same files.
+    uvicorn pickles its options for the workers, so a protocol class made at run time is replaced by the
+    nearest importable one."""
+    import dataclasses
+    import os
+
+    import uvicorn
+
+    from api.server import uvicorn_options
+
+    settings = dataclasses.replace(settings, store_path=str(graph.on_disk()))
+    os.environ.update(settings.to_env())
+    options = uvicorn_options(settings)
+    if isinstance(options.get("http"), type):
+        options["http"] = next(c for c in options["http"].__mro__
+                               if getattr(sys.modules.get(c.__module__), c.__qualname__, None) is c)
+    print(f"neaspec-kg: serving {what} with {args.workers} worker processes on http://{args.host}:{args.port}/ "
+          f"(SPARQL at /sparql, API docs at /docs)", file=sys.stderr)
+    uvicorn.run("api.app:create_app", factory=True, workers=args.workers, host=args.host, port=args.port,
+                log_level=args.log_level, **options)
     return 0
 
 
@@ -509,10 +720,27 @@ def parser() -> argparse.ArgumentParser:
     which.add_argument("--focus", help='the overlap view of a focus, e.g. "air quality"')
     which.add_argument("--mechanism", help="one mechanism's view, e.g. eanet")
     which.add_argument("--duplication", action="store_true", help="the mechanism-to-mechanism duplication view")
+    which.add_argument("--matrix", action="store_true",
+                       help="the coverage matrix (focus areas against mechanisms), as /matrix shows it; "
+                            "-o FILE.csv writes its CSV")
+    sp.add_argument("--country", help="--matrix, --focus: only work this country (ISO alpha-3) takes part in")
+    sp.add_argument("--as-of", help="--matrix, --focus: memberships as of a date (YYYY-MM-DD)")
     sp.add_argument("--lang", default="en", choices=["en", "zh", "ja", "ko", "ru", "mn"],
                     help="label language, English where a label is missing")
     sp.add_argument("--include-related", action="store_true", help="also conventions and partnerships")
-    sp.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    sp.add_argument("-o", "--output", required=True, help="the HTML file to write (--matrix: or a .csv file)")
+    sp = add("brief", cmd_brief, "write a printable A4 brief on a focus (overlap, matrix row, network figure, "
+                                 "numbered references) as PDF through headless Chromium, or as HTML")
+    sp.add_argument("--focus", required=True, help='a focus area (free text, id or IRI), e.g. "air quality"')
+    sp.add_argument("-o", "--output", required=True, help="the PDF to write (an .html name writes the HTML)")
+    sp.add_argument("--country", help="only work this country (ISO alpha-3) takes part in")
+    sp.add_argument("--as-of", help="memberships as of a date (YYYY-MM-DD)")
+    sp.add_argument("--include-related", action="store_true", help="also conventions and partnerships")
+    sp.add_argument("--lang", default="en", choices=["en", "zh", "ja", "ko", "ru", "mn"],
+                    help="interface and label language, English where a translation is missing")
+    sp.add_argument("--html", action="store_true", help="write the HTML instead of printing it to PDF")
+    sp.add_argument("--timeout", type=float, default=120.0,
+                    help="seconds Chromium may take to print (default 120); Chromium is $CHROMIUM or on PATH")
     sp = add("serve", cmd_serve, "start the web server (SPARQL endpoint, REST API, views) on 127.0.0.1")
     sp.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sp.add_argument("--port", type=int, default=8000)
@@ -520,14 +748,34 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--public-url", help="the URL clients reach the server at, behind a proxy (default: the "
                                          "address it listens on; never taken from requests' Host header)")
     sp.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    sp.add_argument("--workers", type=_positive_int, default=1,
+                    help="HTTP worker processes, all over the one on-disk store (default 1); each has its own "
+                         "SPARQL worker pool (NEASPEC_KG_WORKERS)")
     sp = add("export", cmd_export, "write the whole graph in an RDF format, a CSV table or GraphML")
     sp.add_argument("--format", choices=ALL_FORMATS, default="turtle")
     sp.add_argument("-o", "--output", help="file to write (default: standard output)")
+    sp = add("load", cmd_load, "put the validated graph into a remote SPARQL 1.1 store (Graph Store Protocol) "
+                               "and verify it there, graph by graph")
+    sp.add_argument("--store", dest="target", metavar="URL", help="the store's SPARQL query endpoint")
+    sp.add_argument("--graph-store", metavar="URL", help="its Graph Store Protocol endpoint (default: .../store "
+                    "next to .../query, as Oxigraph server has; Virtuoso: .../sparql-graph-crud-auth). "
+                    "Credentials, if it wants them: NEASPEC_KG_STORE_USER and NEASPEC_KG_STORE_PASSWORD")
+    sp.add_argument("--replace", action="store_true", help="overwrite graphs that already hold data")
+    sp.add_argument("--default-graph", metavar="IRI", help="load the merged graph into this named graph, for "
+                    "stores whose default graph is the union of all graphs (Virtuoso)")
+    sp.add_argument("--virtuoso-sql", metavar="FILE", help="also write the isql statements that make Virtuoso's "
+                    "endpoint use --default-graph and our named graphs as its default dataset")
+    sp.add_argument("--batch", type=int, default=5000, help="triples per request (default 5000)")
+    # every command that prints tables can print them unwrapped, one line per row
+    for sp in sub.choices.values():
+        if any("--format" in a.option_strings and "table" in (a.choices or ()) for a in sp._actions):
+            sp.add_argument("--wide", action="store_true", help="do not wrap table cells (one line per row)")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    formatting.set_wide(bool(getattr(args, "wide", False)))
     try:
         return int(args.func(args))
     except ValidationError as exc:

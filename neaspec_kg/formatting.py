@@ -4,8 +4,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
+import textwrap
 from collections.abc import Sequence
+
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
 
 from neaspec_kg.namespaces import PREFIXES
 from neaspec_kg.store import Row
@@ -33,25 +40,60 @@ def _cell(row: Row, name: str) -> str:
     return text
 
 
-def table(rows: Sequence[Row], columns: Sequence[str], *, max_width: int | None = None) -> str:
-    """An aligned plain-text table; long cells are cut with an ellipsis to fit the terminal."""
-    width = max_width or shutil.get_terminal_size((160, 24)).columns
+#: ``--wide``: cells are never wrapped (one line per row, for grep and wide terminals)
+_wide = False
+
+
+def set_wide(wide: bool) -> None:
+    """Chosen once per CLI run (``--wide``); tables wrap long cells to the terminal otherwise."""
+    global _wide
+    _wide = wide
+
+
+def paragraph(text: str, *, max_width: int | None = None) -> str:
+    """Prose (a summary) wrapped to the terminal, as the tables are; one line with ``--wide``."""
+    if _wide:
+        return text
+    width = max_width or shutil.get_terminal_size((100, 24)).columns
+    return textwrap.fill(text, width=max(width, 40), break_long_words=False, break_on_hyphens=False)
+
+
+def header(name: str) -> str:
+    """A column name as a person reads it: ``roleLabel`` -> "Role", ``focus_id`` -> "Focus id"."""
+    text = re.sub(r"Label$", "", name)
+    text = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text).replace("_", " ").strip()
+    return text[:1].upper() + text[1:].lower() if text else name
+
+
+def text_table(rows: Sequence[Sequence[str]], headers: Sequence[str], *, title: str | None = None,
+               caption: str | None = None, max_width: int | None = None) -> str:
+    """An aligned table for the terminal, made by rich: long cells wrap inside their column (never cut), CJK
+    text is measured by its display width, and ``--wide`` keeps every row on one line."""
+    width = max_width or shutil.get_terminal_size((100, 24)).columns
+    out = io.StringIO()
+    console = Console(file=out, width=10**5 if _wide else width, no_color=True, highlight=False,
+                      emoji=False, markup=False, soft_wrap=_wide)
+    t = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, title_justify="left",
+              caption_justify="left", pad_edge=False, show_edge=False)
+    for i, h in enumerate(headers):
+        longest = max([cell_len(h)] + [max((cell_len(x) for x in r[i].split()), default=0) for r in rows])
+        full = max([cell_len(h)] + [cell_len(r[i]) for r in rows])
+        # short columns (codes, dates, counts) keep their width; long ones share the rest and wrap at spaces
+        short = full <= 16
+        t.add_column(h, overflow="fold", no_wrap=_wide, min_width=full if short else min(longest, 20),
+                     ratio=None if short else full)
+    for r in rows:
+        t.add_row(*r)
+    console.print(t)
+    return "\n".join(line.rstrip() for line in out.getvalue().rstrip("\n").splitlines())
+
+
+def table(rows: Sequence[Row], columns: Sequence[str], *, max_width: int | None = None,
+          title: str | None = None) -> str:
+    """SPARQL result rows as a terminal table with readable headers and a row count."""
     cells = [[_cell(r, c) for c in columns] for r in rows]
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    budget = max(width - 2 * (len(columns) - 1), 20)
-    while sum(widths) > budget and max(widths) > 12:
-        i = widths.index(max(widths))
-        widths[i] -= 1
-
-    def fit(text: str, w: int) -> str:
-        return text if len(text) <= w else text[: w - 1] + "…"
-
-    lines = ["  ".join(fit(c, widths[i]).ljust(widths[i]) for i, c in enumerate(columns)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in cells:
-        lines.append("  ".join(fit(v, widths[i]).ljust(widths[i]) for i, v in enumerate(row)).rstrip())
-    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(lines)
+    return text_table(cells, [header(c) for c in columns], title=title, max_width=max_width,
+                      caption=f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
 
 
 def to_csv(rows: Sequence[Row], columns: Sequence[str]) -> str:

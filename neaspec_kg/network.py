@@ -7,6 +7,7 @@ what they came from. GraphML keeps only scalar attributes, so lists are joined w
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 from networkx.algorithms import bipartite
@@ -57,7 +58,7 @@ def overlap_graph(pairs: list[PairAnswer]) -> nx.Graph:
     return g
 
 
-def metrics(mc: nx.Graph, overlap: nx.Graph) -> dict[str, object]:
+def metrics(mc: nx.Graph, overlap: nx.Graph) -> dict[str, Any]:
     """Countries in the most mechanisms, the most central mechanisms, and clusters of mechanisms."""
     countries = [n for n, d in mc.nodes(data=True) if d["kind"] == "country"]
     mechanisms = [n for n, d in mc.nodes(data=True) if d["kind"] == "mechanism"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx
 import pyoxigraph as ox
@@ -168,7 +168,7 @@ class OxigraphStore:
         """The underlying store, for the SPARQL endpoint's own serialisers (read-only use)."""
         return self._store
 
-    def _run(self, query: str, **kwargs: object) -> object:
+    def _run(self, query: str, **kwargs: Any) -> object:
         try:
             return self._store.query(query, **kwargs)
         except SyntaxError as exc:
@@ -238,7 +238,7 @@ class RdflibStore:
         names = [str(v) for v in result.vars or []]
         return Rows(
             ({n: Term.from_rdflib(row[i]) for i, n in enumerate(names) if row[i] is not None}
-             for row in result),  # type: ignore[union-attr]
+             for row in result if isinstance(row, rdflib.query.ResultRow)),
             names,
         )
 
@@ -257,8 +257,9 @@ class RdflibStore:
         if result.type not in {"CONSTRUCT", "DESCRIBE"}:
             raise QueryError("not a CONSTRUCT or DESCRIBE query")
         g = rdflib.Graph()
-        for t in result:  # type: ignore[union-attr]
-            g.add(t)  # type: ignore[arg-type]
+        for t in result:
+            assert isinstance(t, tuple) and len(t) == 3
+            g.add(t)
         return g
 
 

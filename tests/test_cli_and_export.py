@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 
 import pytest
@@ -124,3 +125,47 @@ def test_cli_helps_a_new_user(capsys: pytest.CaptureFixture[str]) -> None:
         busy.listen()
         assert main(["serve", "--port", str(busy.getsockname()[1])]) == 2
     assert "--port" in capsys.readouterr().err
+
+
+def _run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *argv: str) -> str:
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(list(argv)) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [("mechanism", "eanet"), ("mechanism", "neaspec"), ("country", "Mongolia"),
+                                  ("overlap", "air quality"), ("overlap", "desertification", "--include-related")])
+def test_cli_tables_read_well_at_100_columns(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                            argv: tuple[str, ...]) -> None:
+    """Wrapped, never cut: every line fits 100 columns (CJK measured by display width), no cell ends in an
+    ellipsis, headers are words, and every [n] cited in a table is in the numbered source list."""
+    from rich.cells import cell_len
+
+    out = _run(capsys, monkeypatch, *argv)
+    assert all(cell_len(line) <= 100 for line in out.splitlines()), max(out.splitlines(), key=cell_len)
+    assert "…" not in out and "propertyLabel" not in out and "roleLabel" not in out
+    sources = out[out.rindex("Sources\n"):]
+    listed = {int(m) for m in re.findall(r"^(\d+) ", sources, re.M)}
+    cited = {int(n) for cell in re.findall(r"\s(\d+(?:,\d+)*)\s*$", out[:out.rindex("Sources\n")], re.M)
+             for n in cell.split(",")} - set(range(1900, 2100))  # a year that ends a row is not a citation
+    assert listed == set(range(1, len(listed) + 1)) and cited <= listed
+
+
+def test_mechanism_shows_the_profile_and_the_other_party(capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch, store: OxigraphStore) -> None:
+    """The CLI shows what /mechanisms/{id} gives (the same profile), and an engagement's other party, never the
+    mechanism itself (EANET was shown as its own partner)."""
+    from neaspec_kg.analysis import Analyst
+    from neaspec_kg.analysis.profiles import Profiles
+
+    a = Analyst(store)
+    profile = Profiles(store, a.sources, a.focus).mechanism("eanet")
+    out = _run(capsys, monkeypatch, "mechanism", "eanet", "--wide")
+    for c in profile["members"]:
+        assert f"{c['label']} ({c['id']})" in out
+    engagements = out[out.index("Engagements with other mechanisms"):out.index("\nSources\n")]
+    rows = [line for line in engagements.splitlines()[3:] if line.strip()]
+    assert len(rows) == len(profile["engagements"]) > 0, "--wide: one line per row"
+    assert all(not row.startswith("EANET") for row in rows) and all(row.startswith("NEASPEC") for row in rows)
+    assert json.loads(_run(capsys, monkeypatch, "mechanism", "eanet", "--format", "json")) == json.loads(
+        json.dumps(profile))

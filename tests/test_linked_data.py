@@ -15,7 +15,7 @@ import rdflib
 from fastapi import FastAPI
 from live_server import live_server
 from rdflib.compare import isomorphic
-from test_views import SETTINGS, with_views
+from test_views import SETTINGS
 
 from api.app import create_app
 from neaspec_kg.build import ValidatedGraph
@@ -29,7 +29,7 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture(scope="module")
 def app(validated: ValidatedGraph) -> FastAPI:
-    return with_views(create_app(SETTINGS, graph=validated))
+    return create_app(SETTINGS, graph=validated)
 
 
 @pytest.fixture(scope="module")

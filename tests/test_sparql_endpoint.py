@@ -378,7 +378,7 @@ def test_editor_page(client: httpx.Client, triples: int, store: OxigraphStore) -
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     assert "default-src 'self'" in response.headers["content-security-policy"]
     page = response.text
-    links = re.findall(r'(?:src|href)="([^"]*)"', page)
+    links = re.findall(r'<(?:link|script)\b[^>]*\b(?:src|href)="([^"]*)"', page)  # what the browser loads
     assert "/static/vendor/yasgui/yasgui.min.js" in links and "/static/sparql-editor.js" in links
     assert all(link.startswith("/static/") or link.startswith("data:") for link in links), links
     config = json.loads(re.search(r'<script type="application/json" id="nk-sparql-config">(.*?)</script>',

@@ -17,12 +17,12 @@ Chromium missing is a failure, not a skip (``tests/browser.py``). Screenshots: a
 """
 from __future__ import annotations
 
+import base64
 import re
 import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
@@ -34,10 +34,8 @@ from fastapi import FastAPI
 from live_server import live_server
 
 from api.app import create_app
-from api.linked_data import linked_data_router
 from api.settings import Settings
-from api.views import views_router
-from neaspec_kg import network, viz
+from neaspec_kg import network, views
 from neaspec_kg.analysis import Analyst
 from neaspec_kg.analysis.profiles import Profiles
 from neaspec_kg.build import ValidatedGraph, build
@@ -51,29 +49,9 @@ SETTINGS = Settings(workers=1, queue_limit=4)
 FOCUS = "air quality"
 
 
-def _paths(routes: list[Any]) -> Iterator[str]:
-    """Every route path, looking inside included routers (which newer FastAPI keeps as one entry each)."""
-    for route in routes:
-        if getattr(route, "path", None):
-            yield route.path
-        inner = getattr(route, "original_router", None)
-        if inner is not None:
-            yield from _paths(inner.routes)
-
-
-def with_views(app: FastAPI) -> FastAPI:
-    """Include the browser-side routers unless create_app already does (the lead wires them in later)."""
-    paths = set(_paths(app.routes))
-    if "/graph" not in paths:
-        app.include_router(views_router())
-    if "/ontology" not in paths:
-        app.include_router(linked_data_router())
-    return app
-
-
 @pytest.fixture(scope="module")
 def app(validated: ValidatedGraph) -> FastAPI:
-    return with_views(create_app(SETTINGS, graph=validated))
+    return create_app(SETTINGS, graph=validated)
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +172,7 @@ def on_graph_page(browser: Browser, url: str, name: str) -> float:
     errors, requests = browser.console_errors(), browser.requests()
     assert errors == [], f"{name}: console errors {errors}"
     assert browser.external(requests) == [], f"{name}: requests outside 127.0.0.1"
-    assert any(u.endswith(f"/assets/vis/{viz.VIS_DIR}/vis-network.min.js") for u in requests), \
+    assert any(u.endswith(f"/assets/vis/{views.VIS_DIR}/vis-network.min.js") for u in requests), \
         f"{name}: vis-network was not loaded from this server: {requests}"
     paint = browser.paint()
     assert paint.painted > 200, f"{name}: the canvas is (nearly) empty: {paint}"
@@ -240,11 +218,11 @@ def test_whole_graph(browser: Browser, base_url: str, store: OxigraphStore) -> N
     assert ready < 15, f"the whole graph took {ready:.1f} s to settle"
     shapes = browser.js("return Object.fromEntries(nodes.get().map(n => [n.id, n.shape]))")
     for iri in want[0]:  # shapes by type: countries are squares, mechanisms dots, organisations stars
-        kind = viz.kind_of(iri)
+        kind = views.kind_of(iri)
         if kind in {"country", "mechanism"}:
-            assert shapes[iri] == viz.STYLES[kind].shape, iri
+            assert shapes[iri] == views.STYLES[kind].shape, iri
     legend = browser.js("return [...document.querySelectorAll('.nk-legend li')].map(li => li.textContent)")
-    assert any("Country" in t and str(sum(1 for i in want[0] if viz.kind_of(i) == "country")) in t for t in legend)
+    assert any("Country" in t and str(sum(1 for i in want[0] if views.kind_of(i) == "country")) in t for t in legend)
 
 
 def test_click_on_a_mechanism_shows_its_members_with_sources(browser: Browser, base_url: str,
@@ -282,8 +260,8 @@ def test_overlap_highlights_shared_members(browser: Browser, base_url: str, anal
     colours = browser.js("return Object.fromEntries(nodes.get().map(n => "
                          "[n.id, typeof n.color === 'object' ? n.color.background : n.color]))")
     for iri in want[0]:
-        if viz.kind_of(iri) == "country":
-            expected = viz.STYLES["shared" if iri in shared else "country"].color
+        if views.kind_of(iri) == "country":
+            expected = views.STYLES["shared" if iri in shared else "country"].color
             assert colours[iri] == expected, f"{iri} shared={iri in shared} has colour {colours[iri]}"
 
 
@@ -316,7 +294,7 @@ def test_mechanism_page_in_another_language(browser: Browser, base_url: str, sto
     want = expected_mechanism(store, "eanet")
     assert_same(page_graph(browser), want, "mechanism")
     labels = browser.js("return Object.fromEntries(nodes.get().map(n => [n.id, n.label]))")
-    countries = [i for i in want[0] if viz.kind_of(i) == "country"]
+    countries = [i for i in want[0] if views.kind_of(i) == "country"]
     fell_back = 0
     for iri in countries:
         assert labels[iri] == pref_label(store, iri, "ko"), iri
@@ -362,10 +340,10 @@ def test_unknown_focus_gets_a_friendly_page(browser: Browser, base_url: str, htt
 def test_standalone_file_opens_offline(browser: Browser, analyst: Analyst, profiles: Profiles,
                                        tmp_path: Path) -> None:
     path = tmp_path / "overlap.html"
-    size = viz.write_standalone(analyst, profiles, "overlap", FOCUS, path, "en")
+    size = views.write_standalone(analyst, profiles, "overlap", FOCUS, path, "en")
     page = path.read_text(encoding="utf-8")
     assert size == path.stat().st_size and "/assets/" not in page and "/static/" not in page
-    viz.assert_offline(page)
+    views.assert_offline(page)
     browser.open(path.as_uri())
     browser.wait_graph_ready()
     assert browser.console_errors() == []
@@ -411,7 +389,7 @@ def evil_graph(tmp_path_factory: pytest.TempPathFactory) -> ValidatedGraph:
 
 
 def test_hostile_labels_show_as_text_and_run_nothing(browser: Browser, evil_graph: ValidatedGraph) -> None:
-    app = with_views(create_app(SETTINGS, graph=evil_graph))
+    app = create_app(SETTINGS, graph=evil_graph)
     mng, eanet = country_iri("MNG"), ID + "mechanism/eanet"
     with live_server(app) as url:
         for path in ["/graph", "/graph/overlap?focus=acid-deposition", "/graph/mechanism/eanet"]:
@@ -466,13 +444,32 @@ def test_home_links_every_view_and_they_all_work(http: httpx.Client, profiles: P
     tree = profiles.focus_tree()
     concepts = {t["id"] for t in tree} | {f["id"] for t in tree for f in t["narrower"]}
     assert {parse_qs(urlsplit(h).query)["focus"][0] for h in focus_links} == concepts
-    views = [h for h in hrefs if h.startswith("/graph")]
-    for href in views:
+    graph_links = [h for h in hrefs if h.startswith("/graph")]
+    for href in graph_links:
         response = http.get(href)
         assert response.status_code == 200, href
-        viz.assert_offline(response.text)
+        views.assert_offline(response.text)
     form = re.search(r'<form class="nk-search" action="([^"]+)"[^>]*>.*?name="([^"]+)"', home.text, re.S)
     assert form and form.groups() == ("/graph/overlap", "focus")
+
+
+def test_one_nav_bar_on_every_page(http: httpx.Client) -> None:
+    """The shell, the graph pages, the SPARQL editor and the Linked Data pages share one navigation bar
+    (api/templates/nav.html): it had drifted when each page wrote its own."""
+    def nav(path: str) -> list[str]:
+        r = http.get(path, headers={"Accept": "text/html"})
+        assert r.status_code == 200, path
+        block = re.search(r'<nav class="nk-nav"[^>]*>(.*?)</nav>', r.text, re.S)
+        assert block, f"{path} has no site navigation"
+        return re.findall(r'href="([^"]+)"', block.group(1))
+
+    home = nav("/")
+    assert {"/graph", "/matrix", "/map", "/timeline", "/check", "/thesaurus", "/sparql", "/docs"} <= set(home)
+    for path in ("/graph", "/graph/duplication", "/graph/mechanism/eanet", "/graph/overlap?focus=air%20quality",
+                 "/matrix", "/matrix/countries", "/timeline", "/map", "/check", "/thesaurus", "/ontology",
+                 "/id/mechanism/eanet", "/sparql"):
+        assert nav(path) == home, path
+    assert nav("/graph?lang=zh") == nav("/matrix?lang=zh") != home
 
 
 def test_search_box_takes_a_mechanism_too(http: httpx.Client) -> None:
@@ -493,8 +490,8 @@ def test_unknown_mechanism_and_empty_search_are_friendly(http: httpx.Client) -> 
 
 
 def test_vis_assets_are_served_here_and_nothing_else(http: httpx.Client) -> None:
-    r = http.get(f"/assets/vis/{viz.VIS_DIR}/vis-network.min.js")
-    assert r.status_code == 200 and r.content == (viz.VIS_LIB_DIR / viz.VIS_DIR / "vis-network.min.js").read_bytes()
+    r = http.get(f"/assets/vis/{views.VIS_DIR}/vis-network.min.js")
+    assert r.status_code == 200 and r.content == (views.VIS_LIB_DIR / views.VIS_DIR / "vis-network.min.js").read_bytes()
     assert "max-age" in r.headers["cache-control"]
     assert http.get("/assets/vis/../network.py").status_code == 404
     assert http.get("/assets/vis/%2e%2e/network.py").status_code == 404
@@ -504,7 +501,7 @@ def test_standalone_download_and_served_page_weights(http: httpx.Client) -> None
     served = http.get("/graph/mechanism/ltp")
     download = http.get("/graph/mechanism/ltp", params={"standalone": "true"})
     assert download.headers["content-disposition"] == 'attachment; filename="neaspec-kg-ltp.html"'
-    viz.assert_offline(download.text)
+    views.assert_offline(download.text)
     assert "/assets/" not in download.text and "/assets/vis/" in served.text
     assert len(served.content) < len(download.content) / 4, "served pages should load vis-network separately"
 
@@ -513,15 +510,15 @@ def test_offline_guard_refuses_external_resources() -> None:
     for bad in ['<script src="https://cdn.example/x.js"></script>', '<link rel="stylesheet" href="//cdn/x.css">',
                 '<img src="HTTP://x/y.png">', "<style>@import 'https://x/y.css';</style>",
                 "<div style=\"background: url('https://x/y.png')\"></div>", '<a href="https://example.org/">x</a>']:
-        with pytest.raises(viz.VizError):
-            viz.assert_offline(f"<html><body>{bad}</body></html>")
-    viz.assert_offline('<a href="https://example.org/">cited source</a>', allow_links=True)
-    viz.assert_offline("<script>var s = 'src=\"https://not-markup\"';</script>")  # script text is not markup
+        with pytest.raises(views.VizError):
+            views.assert_offline(f"<html><body>{bad}</body></html>")
+    views.assert_offline('<a href="https://example.org/">cited source</a>', allow_links=True)
+    views.assert_offline("<script>var s = 'src=\"https://not-markup\"';</script>")  # script text is not markup
 
 
 def test_a_changed_pyvis_template_fails_loudly() -> None:
-    with pytest.raises(viz.VizError, match="pyvis template"):
-        viz.localise("<html><head><script src='https://cdn.example/vis.js'></script></head><body></body></html>")
+    with pytest.raises(views.VizError, match="pyvis template"):
+        views.localise("<html><head><script src='https://cdn.example/vis.js'></script></head><body></body></html>")
 
 
 @pytest.mark.parametrize("params", [{"focus": "url(//evil.example/x)"},
@@ -583,6 +580,13 @@ def test_participation_matrix_is_the_country_answers_side_by_side(http: httpx.Cl
     assert all(today[c]["neaspec"]["status"] == "member" for c in ("CHN", "JPN", "KOR", "MNG", "PRK", "RUS"))
     assert "neampan" not in today["MNG"] and today["RUS"]["neampan"]["status"] == "member"
     assert "nowpap" not in today["PRK"] and today["PRK"]["yslme"]["status"] == "observer"
+    # the count is of mechanisms: Russia in NEASPEC and in its platform NEAMPAN takes part in one mechanism
+    units = http.get("/matrix/countries", params={"format": "json"}).json()["units"]
+    owner = {u["id"]: u.get("part_of") or u["id"] for u in units}
+    for r in rows:
+        assert r["count"] == len({owner[u] for u, c in r["cells"].items() if c["status"] != "uncertain"})
+    rus = next(r for r in rows if r["country"]["id"] == "RUS")
+    assert {"neaspec", "neampan"} <= set(rus["cells"]) and rus["count"] < len(rus["cells"])
     csv_ = http.get("/matrix/countries", params={"format": "csv"})
     assert csv_.headers["content-type"].startswith("text/csv") and csv_.text.startswith("country,country_id,")
     assert len(csv_.text.strip().splitlines()) == len(today) + 1
@@ -628,5 +632,15 @@ def test_timeline_draws_every_disputed_date_with_its_sources(http: httpx.Client,
     assert page_.status_code == 200 and "<svg" in page_.text and "disputed" in page_.text
     browser.open(base_url + "/timeline")
     assert browser.js("return document.querySelectorAll('svg circle').length") >= 20
+    # the figure downloads as SVG (what is drawn, every mark) and PNG, made in the browser
+    buttons = browser.js("return [...document.querySelectorAll('figure.nk-figure .nk-fig-tools button')]"
+                         ".map(b => b.textContent)")
+    assert buttons == ["Download SVG", "Download PNG"]
+    png = browser.driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        window.nkFigurePng(document.querySelector('figure.nk-figure svg')).then(b => {
+            const r = new FileReader(); r.onload = () => done(r.result); r.readAsDataURL(b); },
+            e => done('error: ' + e.message));""")
+    assert png.startswith("data:image/png;base64,") and base64.b64decode(png.split(",", 1)[1])[:4] == b"\x89PNG"
     assert browser.console_errors() == [] and browser.external(browser.requests()) == []
     browser.screenshot("timeline")

@@ -6,6 +6,7 @@ closest known ids, so a typo gets a helpful 404 rather than an empty answer.
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 from neaspec_kg.analysis.focus import FocusResolver, normalise
 from neaspec_kg.errors import NeaspecKgError
@@ -60,13 +61,13 @@ class Profiles:
 
     # ------------------------------------------------------------------ lists
 
-    def mechanisms(self) -> list[dict[str, object]]:
+    def mechanisms(self) -> list[dict[str, Any]]:
         return self._mechanisms
 
-    def countries(self) -> list[dict[str, object]]:
+    def countries(self) -> list[dict[str, Any]]:
         return self._countries
 
-    def _mechanism_summary(self, r: Row) -> dict[str, object]:
+    def _mechanism_summary(self, r: Row) -> dict[str, Any]:
         return {
             "id": local_id(r["mechanism"].value), "iri": r["mechanism"].value, "acronym": _v(r, "acronym"),
             "label": r["label"].value, "kind": {"id": local_id(r["kind"].value), "label": r["kindLabel"].value},
@@ -74,7 +75,7 @@ class Profiles:
             "member_count": int(r["members"].to_python()),
         }
 
-    def _country_summary(self, r: Row) -> dict[str, object]:
+    def _country_summary(self, r: Row) -> dict[str, Any]:
         return {
             "id": r["iso3"].value, "iri": r["country"].value, "label": r["label"].value,
             "iso3166_alpha2": r["iso2"].value, "iso3166_numeric": _v(r, "numeric"), "wikidata": _v(r, "wikidata"),
@@ -84,7 +85,7 @@ class Profiles:
 
     # ------------------------------------------------------------------ one mechanism
 
-    def mechanism(self, ident: str, *, as_of: str | None = None) -> dict[str, object]:
+    def mechanism(self, ident: str, *, as_of: str | None = None) -> dict[str, Any]:
         ident = ident.strip().lower()
         summary = next((m for m in self._mechanisms if m["id"] == ident), None)
         if summary is None:
@@ -110,6 +111,8 @@ class Profiles:
             "established_claims": self._claims(iri, "established"),
             "website": [w["value"].value for w in websites],
             "stated_in_table_2": stated,
+            "stated_sources": self._src(next(iter(
+                p for k, p in profile.items() if k.rsplit("#", 1)[-1] in stated))) if stated else [],
             "members": [{
                 "id": r["iso3"].value, "label": r["label"].value, "role": r["roleLabel"].value.lower(),
                 "since": _v(r, "since"), "sources": self._src(r)} for r in members],
@@ -132,7 +135,7 @@ class Profiles:
                 "limitation": _v(r, "limitation") or None, "sources": self._src(r)} for r in engagements],
         }
 
-    def _claims(self, iri: str, local: str) -> list[dict[str, object]]:
+    def _claims(self, iri: str, local: str) -> list[dict[str, Any]]:
         rows = select(self.store, "fact-provenance", {
             "subject": iri, "predicate": f"https://w3id.org/neaspec-kg/ontology#{local}"})
         claims: dict[str, list[str]] = {}
@@ -140,20 +143,20 @@ class Profiles:
             claims.setdefault(r["object"].value, []).append(r["source"].value)
         return [{"value": v, "sources": [s.to_dict() for s in self.sources.many(srcs)]} for v, srcs in claims.items()]
 
-    def _unit(self, r: Row) -> dict[str, object]:
-        out: dict[str, object] = {"id": local_id(r["unit"].value), "label": r["label"].value, "sources": self._src(r)}
+    def _unit(self, r: Row) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": local_id(r["unit"].value), "label": r["label"].value, "sources": self._src(r)}
         if "host" in r:
             out["hosted_by"] = {"id": local_id(r["host"].value), "label": _v(r, "hostLabel")}
         if "type" in r:
             out["type"] = _v(r, "typeLabel")
         return out
 
-    def _src(self, r: Row) -> list[dict[str, object]]:
+    def _src(self, r: Row) -> list[dict[str, Any]]:
         return [s.to_dict() for s in self.sources.many(_v(r, "sources"))]
 
     # ------------------------------------------------------------------ one country
 
-    def country(self, code: str, *, as_of: str | None = None) -> dict[str, object]:
+    def country(self, code: str, *, as_of: str | None = None) -> dict[str, Any]:
         code = code.strip().upper()
         summary = next((c for c in self._countries if c["id"] == code), None)
         if summary is None:
@@ -173,10 +176,10 @@ class Profiles:
 
     # ------------------------------------------------------------------ focus areas
 
-    def _focus_index(self) -> tuple[dict[str, dict[str, object]], dict[str, set[str]]]:
+    def _focus_index(self) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
         """Concepts by id and each concept's broader ids, read once from the focus-tree query."""
         if not hasattr(self, "_focus_nodes"):
-            nodes: dict[str, dict[str, object]] = {}
+            nodes: dict[str, dict[str, Any]] = {}
             broader: dict[str, set[str]] = {}
             for r in select(self.store, "focus-tree"):
                 cid = local_id(r["concept"].value)
@@ -193,19 +196,19 @@ class Profiles:
             self._focus_nodes, self._focus_broader = nodes, broader
         return self._focus_nodes, self._focus_broader
 
-    def focus_tree(self) -> list[dict[str, object]]:
+    def focus_tree(self) -> list[dict[str, Any]]:
         """Thematic areas with their focus areas nested beneath (a concept with two broader concepts
         appears under both, as in the thesaurus)."""
         nodes, broader = self._focus_index()
 
-        def tree(cid: str) -> dict[str, object]:
+        def tree(cid: str) -> dict[str, Any]:
             kids = sorted((k for k, b in broader.items() if cid in b), key=lambda k: str(nodes[k]["label"]))
             return {**nodes[cid], "narrower": [tree(k) for k in kids]}
 
         return [tree(cid) for cid, n in sorted(nodes.items(), key=lambda kv: str(kv[1]["label"]))
                 if n["kind"] == "thematic area"]
 
-    def focus_area(self, ident: str) -> dict[str, object]:
+    def focus_area(self, ident: str) -> dict[str, Any]:
         nodes, broader = self._focus_index()
         cid = local_id(ident.strip()) if ident.startswith(ID) else ident.strip().lower()
         if cid not in nodes:
@@ -213,7 +216,7 @@ class Profiles:
                                                      for s in self.focus.suggest(ident)])
         labels = select(self.store, "labels", {"resource": str(nodes[cid]["iri"])})
 
-        def brief(k: str) -> dict[str, object]:
+        def brief(k: str) -> dict[str, Any]:
             return {"id": k, "label": nodes[k]["label"], "kind": nodes[k]["kind"]}
 
         return {

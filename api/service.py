@@ -1,0 +1,126 @@
+"""``RestService``: what every answer of the main process is computed from (the analyst and the profiles of
+the served store), a bounded memo of serialised answers, and the admission gate for work not yet memoised.
+
+Answers are serialised once per distinct set of parameters and kept: the graph never changes while a
+server runs, so a repeated question costs a dictionary lookup. The memo is bounded in entries and in bytes
+(an answer larger than an eighth of the budget is served but not kept), so hostile callers cannot grow the
+server's memory without limit. Routes receive the service through ``api.deps.Service``.
+"""
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Callable
+from threading import Lock
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from api.admission import WorkGate
+from api.problems import ProblemError
+from neaspec_kg.analysis import Analyst, DateError, UnknownFocusError, UnknownUnitError
+from neaspec_kg.analysis.check import UnknownModalityError
+from neaspec_kg.analysis.profiles import NotFoundError, Profiles
+from neaspec_kg.catalogue import ParameterError
+from neaspec_kg.store import QueryError, SparqlStore
+
+JSON = "application/json"
+T = TypeVar("T")
+
+
+class RestService:
+    """The analysis objects of one store, and a bounded memo of serialised answers."""
+
+    def __init__(self, store: SparqlStore, memo_size: int = 2048, memo_bytes: int = 64_000_000,
+                 gate: WorkGate | None = None) -> None:
+        self.store = store
+        #: bounds the analysis work this process does for answers not yet memoised (``api.admission``)
+        self.gate = gate or WorkGate()
+        self.analyst = Analyst(store)
+        self.profiles = Profiles(store, self.analyst.sources, self.analyst.focus)
+        self._memo: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._memo_size = memo_size
+        self._memo_bytes = memo_bytes
+        self._memo_total = 0
+        self._lock = Lock()
+
+    def memo(self, key: tuple[Any, ...], produce: Callable[[], bytes]) -> bytes:
+        """The bytes for ``key``, produced once; an exception is raised each time, never memoised."""
+        with self._lock:
+            body = self._memo.get(key)
+            if body is not None:
+                self._memo.move_to_end(key)
+                return body
+        with self.gate.slot():
+            with self._lock:  # another request may have produced it while this one waited
+                body = self._memo.get(key)
+            if body is None:
+                body = produce()
+        if len(body) > self._memo_bytes // 8:
+            return body  # one answer may not take over the memo: served, not kept
+        with self._lock:
+            old = self._memo.pop(key, None)
+            self._memo_total -= len(old) if old is not None else 0
+            self._memo[key] = body
+            self._memo_total += len(body)
+            while len(self._memo) > self._memo_size or self._memo_total > self._memo_bytes:
+                _, dropped = self._memo.popitem(last=False)
+                self._memo_total -= len(dropped)
+        return body
+
+    def compute(self, compute: Callable[[], T]) -> T:
+        """Analysis work whose result is not memoised as it is (a model later serialised several ways, an
+        open-ended page): under the gate, library errors as problem documents."""
+        with self.gate.slot():
+            return translate_errors(compute)
+
+    def answer(self, key: tuple[Any, ...], compute: Callable[[], object]) -> Response:
+        """The memoised JSON answer for ``key``."""
+        def produce() -> bytes:
+            value = translate_errors(compute)
+            if isinstance(value, BaseModel):
+                return value.model_dump_json().encode("utf-8")
+            return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+        return Response(self.memo(key, produce), media_type=JSON)
+
+
+def translate_errors(compute: Callable[[], T]) -> T:
+    """Run ``compute``, turning the library's errors into problem documents (4xx)."""
+    try:
+        return compute()
+    except UnknownFocusError as exc:
+        raise ProblemError(404, "Unknown focus area", str(exc),
+                           type_="https://w3id.org/neaspec-kg/problems/unknown-focus",
+                           parameter="focus", value=exc.text,
+                           suggestions=[s.to_dict() for s in exc.suggestions]) from None
+    except NotFoundError as exc:
+        raise ProblemError(404, f"Unknown {exc.kind}", str(exc), type_="https://w3id.org/neaspec-kg/problems/not-found",
+                           value=exc.ident, suggestions=exc.suggestions) from None
+    except UnknownUnitError as exc:
+        raise ProblemError(404, "Unknown mechanism, platform or country", str(exc),
+                           type_="https://w3id.org/neaspec-kg/problems/not-found", value=exc.text,
+                           suggestions=[{"id": x} for x in exc.suggestions]) from None
+    except DateError as exc:
+        raise ProblemError(400, "Invalid date", str(exc), parameter="as_of",
+                           type_="https://w3id.org/neaspec-kg/problems/invalid-parameter") from None
+    except UnknownModalityError as exc:
+        raise ProblemError(400, "Unknown modality", str(exc), parameter="modalities", value=exc.text,
+                           type_="https://w3id.org/neaspec-kg/problems/invalid-parameter",
+                           suggestions=[{"id": m} for m in exc.known]) from None
+    except ParameterError as exc:
+        raise ProblemError(400, "Invalid parameter", str(exc), parameter=exc.param,
+                           type_="https://w3id.org/neaspec-kg/problems/invalid-parameter") from None
+    except QueryError as exc:
+        raise ProblemError(400, "Query failed", str(exc)) from None
+
+
+def service(request: Request) -> RestService:
+    """The app's RestService (create_app builds it; an app assembled by hand gets one on first use)."""
+    state = request.app.state
+    if getattr(state, "rest", None) is None:
+        state.rest = RestService(state.store)
+    rest: RestService = state.rest
+    return rest
