@@ -15,7 +15,6 @@ in ``api`` because the library must not import the web layer; the command line i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -35,6 +34,7 @@ from neaspec_kg.graph import select
 from neaspec_kg.index.periods import parse_as_of
 from neaspec_kg.models import CountryRef, MechanismOnFocus, OverlapAnswer, SourceRef, UnitRef
 from neaspec_kg.namespaces import country as country_iri
+from neaspec_kg.references import References
 
 _DOC = ENV.get_template("brief.html")
 
@@ -54,25 +54,6 @@ WORDS = (N_("stated focus area"), N_("programme area of its strategic plan"),
 #: geometry of the network figure (SVG user units; it scales to the page width)
 FIG_W, MECH_Y, COUNTRY_Y, FIG_H, PAD, MIN_GAP = 800, 30, 236, 280, 48, 96
 DC = "http://purl.org/dc/terms/"
-
-
-class References:
-    """The numbered reference list: each source gets a number the first time it is cited, once."""
-
-    def __init__(self) -> None:
-        self.items: list[SourceRef] = []
-        self._number: dict[str, int] = {}
-
-    def cite(self, sources: Iterable[SourceRef]) -> list[int]:
-        """The numbers of ``sources`` (new ones appended to the list), ascending, each once."""
-        out: set[int] = set()
-        for s in sources:
-            n = self._number.get(s.iri)
-            if n is None:
-                self.items.append(s)
-                n = self._number[s.iri] = len(self.items)
-            out.add(n)
-        return sorted(out)
 
 
 @dataclass
@@ -230,7 +211,9 @@ def _network(analyst: Analyst, answer: OverlapAnswer, refs: References, names: N
             cells.append(None if status is None else {
                 "status": status, "since": p.since if p else [], "refs": refs.cite(p.sources) if p else []})
         table.append({"code": c, "label": names.country(countries[c]), "shared": c in shared,
-                      "count": sum(1 for x in cells if x and x["status"] == "member"), "cells": cells})
+                      # the answer's shared members count mechanisms with delivered work only; so does this
+                      "count": sum(1 for x, k in zip(cells, order, strict=True)
+                                   if x and x["status"] == "member" and units[k]["delivered"]), "cells": cells})
     return {"width": FIG_W, "height": FIG_H, "mechanisms": mech, "countries": nodes, "edges": edges,
             "table": table}
 

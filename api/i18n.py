@@ -35,7 +35,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2.ext import babel_extract
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
@@ -82,13 +82,17 @@ def gettext_for(lang: str) -> Gettext:
     gettext = translations(lang).gettext
 
     def _(message: str, **variables: Any) -> str:
-        text = Markup(gettext(message))
+        # a translation is trusted as markup only where the English already is markup (<em>, <code>): a
+        # stray quote or tag in a catalogue can then never reach an attribute or the page unescaped
+        trusted = "<" in message
+        translated = gettext(message)
+        text = Markup(translated) if trusted else escape(translated)
         if not variables:
             return text
         try:
             return text % variables
         except (KeyError, ValueError, TypeError):
-            return Markup(message) % variables
+            return (Markup(message) if trusted else escape(message)) % variables
 
     return _
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+import re
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -25,8 +26,8 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from api.deps import Service
-from api.i18n import gettext_for
-from api.service import RestService
+from api.i18n import N_, gettext_for
+from api.service import RestService, translate_errors
 from api.views import ENV, language, page
 from neaspec_kg.analysis import DateError, UnknownUnitError
 from neaspec_kg.analysis.map import MapCountry, ParticipationMap, participation_map
@@ -67,7 +68,13 @@ def count_fill(value: int, top: int) -> str:
 
 def filename(m: ParticipationMap) -> str:
     """The download name: what is shaded and as of when, so two downloads never overwrite each other."""
-    return "neaspec-kg-map" + (f"-{m.mechanism.id}" if m.mechanism else "") + (f"-{m.as_of}" if m.as_of else "")
+    return filename_for(m.mechanism.id if m.mechanism else None, m.as_of)
+
+
+def filename_for(mechanism: str | None, as_of: str | None) -> str:
+    """The same name from the request's parameters (safe characters only: it goes into a header)."""
+    parts = ["neaspec-kg-map", mechanism or "", as_of or ""]
+    return "-".join(re.sub(r"[^a-z0-9.]+", "-", p.lower()).strip("-") for p in parts if p)
 
 
 def map_csv(m: ParticipationMap) -> bytes:
@@ -138,19 +145,19 @@ def render(m: ParticipationMap, *, lang: str, extent: str, query: str, s: RestSe
             status = c.status or "none"
             value: str | int = status
             fill = STATUS_FILL[status]
-            title = _("%(country)s: %(status)s (%(unit)s)") % {
-                "country": name, "status": status_label[status], "unit": names.short(chosen)}
+            title = _("%(country)s: %(status)s (%(unit)s)", country=name, status=status_label[status],
+                      unit=names.short(chosen))
             if c.since:
-                title += "; " + _("since %(dates)s") % {"dates": " / ".join(c.since)}
+                title += "; " + _("since %(dates)s", dates=" / ".join(c.since))
         else:
             value, fill = c.count, count_fill(c.count, m.max_count)
-            title = _("%(country)s: takes part in %(count)s") % {"country": name, "count": c.count}
-            for label, ids in ((_("member of %(units)s"), c.members), (_("observer in %(units)s"), c.observer),
-                               (_("uncertain: %(units)s"), c.uncertain)):
+            title = _("%(country)s: takes part in %(count)s", country=name, count=c.count)
+            for label, ids in ((N_("member of %(units)s"), c.members), (N_("observer in %(units)s"), c.observer),
+                               (N_("uncertain: %(units)s"), c.uncertain)):
                 if ids:
-                    title += "; " + label % {"units": ", ".join(short(ids))}
+                    title += "; " + _(label, units=", ".join(short(ids)))
         if c.sources:
-            title += ". " + _("Sources: %(sources)s") % {"sources": "; ".join(x.label for x in c.sources)}
+            title += ". " + _("Sources: %(sources)s", sources="; ".join(x.label for x in c.sources))
         rows.append({"c": c, "name": name, "members": short(c.members), "observer": short(c.observer),
                      "uncertain": short(c.uncertain), "status_label": status_label.get(c.status or "", "")})
         shape = by_id.get(c.country.id)
@@ -165,17 +172,17 @@ def render(m: ParticipationMap, *, lang: str, extent: str, query: str, s: RestSe
     context = [x for x in geo["countries"] if x["id"] not in ours and _overlaps(x["bbox"], view)]
     map_h = round(WIDTH * view[3] / view[2])
     if chosen is not None:
-        legend_title = _("Status in %(unit)s") % {
-            "unit": names.unit(chosen) + (f" ({chosen.acronym})" if chosen.acronym else "")}
+        legend_title = _("Status in %(unit)s",
+                         unit=names.unit(chosen) + (f" ({chosen.acronym})" if chosen.acronym else ""))
         present = [k for k in STATUS_FILL if any(d["value"] == k for d in drawn)]
         legend = [{"fill": LEGEND_FILL[k], "label": status_label[k]} for k in present]
-        heading = _("Countries by their status in %(unit)s") % {"unit": names.short(chosen)}
+        heading = _("Countries by their status in %(unit)s", unit=names.short(chosen))
     else:
         legend_title = _("Mechanisms taken part in (member or observer)")
         values = sorted({int(d["value"]) for d in drawn})
         legend = [{"fill": count_fill(v, m.max_count), "label": str(v)} for v in values]
         heading = _("Countries by the number of mechanisms they take part in")
-    heading += ", " + (_("as of %(day)s") % {"day": m.as_of} if m.as_of else _("today"))
+    heading += ", " + (_("as of %(day)s", day=m.as_of) if m.as_of else _("today"))
     cols, col_w = (4, 240) if chosen is not None else (12, 80)
     height = map_h + 34 + ((len(legend) + cols - 1) // cols) * 20 + 12
     sep = "&" if query else ""
@@ -225,50 +232,44 @@ def participation_map_page(
         lang: str = "en",
         format: Annotated[str, Query(pattern="^(html|json|csv|svg)$")] = "html") -> Response:
     lang = language(lang)
-    mech = (mechanism or "").strip() or None
+    mech = (mechanism or "").strip().lower() or None
     day = (as_of or "").strip() or None
+    # links and memo keys from the normalised parameters only: junk in the query string makes no new entry
+    query = urlencode({k: v for k, v in (("mechanism", mech), ("as_of", day),
+                                         ("extent", None if extent == "graph" else extent),
+                                         ("lang", None if lang == "en" else lang)) if v})
+    key = ("map", format, mech, day, extent, lang)
 
-    def compute() -> ParticipationMap:
-        return participation_map(s.analyst, mechanism=mech, as_of=day)
+    def produce() -> bytes:
+        """Computed only when the memo has no answer yet (under the gate, as every memo miss is)."""
+        answer = participation_map(s.analyst, mechanism=mech, as_of=day)
+        if format == "json":
+            return answer.model_dump_json().encode()
+        if format == "csv":
+            return map_csv(answer)
+        out = render(answer, lang=lang, extent=extent, query=query, s=s)
+        if format == "svg":
+            return ('<?xml version="1.0" encoding="UTF-8"?>\n' + out[1] + "\n").encode()
+        return bytes(page(gettext_for(lang)("Map"), Markup(out[0]), lang=lang, allow_links=True,
+                          url=request.url).body)
 
-    if format == "html":
-        _ = gettext_for(lang)
-        try:
-            with s.gate.slot():
-                answer = compute()
-        except UnknownUnitError:
-            return _friendly(s, lang, 404, _("No mechanism or platform is called “%(id)s”") % {"id": mech},
-                             _("The map shades countries by the number of mechanisms they take part in, or by "
-                               "their status in one of those below (ids are lowercase acronyms)."),
-                             request)
-        except DateError as exc:
-            return _friendly(s, lang, 400, _("“%(day)s” is not a date") % {"day": day},
-                             _("A date is a real day, written YYYY-MM-DD (%(reason)s).") % {"reason": exc},
-                             request)
-    else:
-        answer = s.compute(compute)
-    data_key = ("map-data", format, answer.mechanism and answer.mechanism.id, answer.as_of)
-    if format == "json":
-        return Response(s.memo(data_key, lambda: answer.model_dump_json().encode()),
-                        media_type="application/json")
-    if format == "csv":
-        return Response(s.memo(data_key, lambda: map_csv(answer)), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename(answer)}.csv"'})
-    query = str(request.query_params)
-    key = ("map", format, answer.mechanism and answer.mechanism.id, answer.as_of, extent, lang)
-
-    def produce(part: int) -> Callable[[], bytes]:
-        def go() -> bytes:
-            out = render(answer, lang=lang, extent=extent, query=query, s=s)[part]
-            if part == 1:
-                return ('<?xml version="1.0" encoding="UTF-8"?>\n' + out + "\n").encode()
-            return bytes(page(gettext_for(lang)("Map"), Markup(out), lang=lang, allow_links=True,
-                              url=request.url).body)
-        return go
-
-    if format == "svg":
-        return Response(s.memo(key, produce(1)), media_type="image/svg+xml",
-                        headers={"Content-Disposition": f'attachment; filename="{filename(answer)}.svg"'})
-    return HTMLResponse(s.memo((*key, query), produce(0)))
+    if format != "html":
+        body = s.memo(key, lambda: translate_errors(produce))
+        name = filename_for(mech, day)
+        media = {"json": "application/json", "csv": "text/csv; charset=utf-8", "svg": "image/svg+xml"}[format]
+        headers = None if format == "json" else {"Content-Disposition": f'attachment; filename="{name}.{format}"'}
+        return Response(body, media_type=media, headers=headers)
+    _ = gettext_for(lang)
+    try:
+        return HTMLResponse(s.memo(key, produce))
+    except UnknownUnitError:
+        return _friendly(s, lang, 404, _("No mechanism or platform is called “%(id)s”", id=mech),
+                         _("The map shades countries by the number of mechanisms they take part in, or by "
+                           "their status in one of those below (ids are lowercase acronyms)."),
+                         request)
+    except DateError as exc:
+        return _friendly(s, lang, 400, _("“%(day)s” is not a date", day=day),
+                         _("A date is a real day, written YYYY-MM-DD (%(reason)s).", reason=str(exc)),
+                         request)
 
 

@@ -12,6 +12,7 @@ import html
 import io
 import re
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -21,6 +22,7 @@ from starlette.responses import Response
 from api.deps import Service
 from api.i18n import N_, gettext_for
 from api.rest import DATE_PATTERN
+from api.service import translate_errors
 from api.views import ENV, language, page
 from neaspec_kg import __version__, views
 from neaspec_kg.index import KIND_LABELS
@@ -118,17 +120,26 @@ def matrix(request: Request, s: Service,
            format: Annotated[str, Query(pattern="^(html|json|csv)$")] = "html",
            lang: Annotated[str, Query(max_length=10)] = "en") -> Response:
     lang = language(lang)
-    key = ("matrix", country and country.upper(), as_of, include_related)
-    m = s.compute(lambda: s.analyst.matrix(country=country, as_of=as_of, include_related=include_related))
-    assert isinstance(m, CoverageMatrix)
-    if format == "json":
-        return Response(s.memo((*key, "json"), lambda: m.model_dump_json().encode()),
-                        media_type="application/json")
+    country = country.upper() if country else None
+    query = urlencode({k: v for k, v in (("country", country), ("as_of", as_of),
+                                         ("include_related", "true" if include_related else None),
+                                         ("lang", None if lang == "en" else lang)) if v})
+
+    def produce() -> bytes:
+        """Computed only when the memo has no answer yet, under the gate as every memo miss is."""
+        m = translate_errors(lambda: s.analyst.matrix(country=country, as_of=as_of, include_related=include_related))
+        if format == "json":
+            return m.model_dump_json().encode()
+        if format == "csv":
+            return matrix_csv(m)
+        return bytes(page(gettext_for(lang)("Coverage matrix"), matrix_body(m, query=query, lang=lang), lang=lang,
+                          url=request.url.replace(query=query)).body)
+
+    body = s.memo(("matrix", format, country, as_of, include_related, lang), produce)
     if format == "csv":
-        return Response(s.memo((*key, "csv"), lambda: matrix_csv(m)), media_type="text/csv; charset=utf-8",
+        return Response(body, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="coverage-matrix.csv"'})
-    return page(gettext_for(lang)("Coverage matrix"), matrix_body(m, query=str(request.query_params), lang=lang),
-                lang=lang, url=request.url)
+    return Response(body, media_type="application/json" if format == "json" else "text/html; charset=utf-8")
 
 
 @router.get("/matrix/countries", tags=["analysis"], response_class=HTMLResponse,
@@ -140,22 +151,26 @@ def participation(request: Request, s: Service,
                   format: Annotated[str, Query(pattern="^(html|json|csv)$")] = "html",
                   lang: Annotated[str, Query(max_length=10)] = "en") -> Response:
     lang = language(lang)
-    key = ("participation-matrix", as_of)
-    m = s.compute(lambda: s.analyst.participation_matrix(as_of=as_of))
-    assert isinstance(m, ParticipationMatrix)
-    if format == "json":
-        return Response(s.memo((*key, "json"), lambda: m.model_dump_json().encode()),
-                        media_type="application/json")
+    query = urlencode({k: v for k, v in (("as_of", as_of), ("lang", None if lang == "en" else lang)) if v})
+
+    def produce() -> bytes:
+        """Computed only when the memo has no answer yet, under the gate as every memo miss is."""
+        m = translate_errors(lambda: s.analyst.participation_matrix(as_of=as_of))
+        if format == "json":
+            return m.model_dump_json().encode()
+        if format == "csv":
+            return participation_csv(m)
+        sep = "&" if query else ""
+        _ = gettext_for(lang)
+        body = Markup(_COUNTRIES.render(m=m, statuses=STATUSES, _=_, **_lang_links(lang),
+                                        csv_href=f"/matrix/countries?{query}{sep}format=csv",
+                                        json_href=f"/matrix/countries?{query}{sep}format=json"))
+        return bytes(page(_("Participation matrix"), body, lang=lang, url=request.url.replace(query=query)).body)
+
+    body = s.memo(("participation-matrix", format, as_of, lang), produce)
     if format == "csv":
-        return Response(s.memo((*key, "csv"), lambda: participation_csv(m)),
-                        media_type="text/csv; charset=utf-8",
+        return Response(body, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="participation-matrix.csv"'})
-    query = str(request.query_params)
-    sep = "&" if query else ""
-    _ = gettext_for(lang)
-    body = Markup(_COUNTRIES.render(m=m, statuses=STATUSES, _=_, **_lang_links(lang),
-                                    csv_href=f"/matrix/countries?{query}{sep}format=csv",
-                                    json_href=f"/matrix/countries?{query}{sep}format=json"))
-    return page(_("Participation matrix"), body, lang=lang, url=request.url)
+    return Response(body, media_type="application/json" if format == "json" else "text/html; charset=utf-8")
 
 

@@ -599,7 +599,7 @@ class QueryPool:
     # -- lifecycle
 
     async def start(self) -> None:
-        """Start all workers (in parallel, off the event loop) and wait until each has loaded the data."""
+        """Start all workers (in parallel, off the event loop) and wait until each has opened the store."""
         if self._running:
             raise RuntimeError("pool already started")
         if self._store_path is None:
@@ -652,7 +652,7 @@ class QueryPool:
         return self._store_path
 
     def _spawn(self) -> _Worker:
-        """Start one worker process and wait until it has loaded the dataset (runs in a thread).
+        """Start one worker process and wait until it has opened the store (runs in a thread).
 
         A fresh interpreter (``python -c``), not multiprocessing: forking a threaded server is unsafe, and
         multiprocessing's spawn re-imports the server's ``__main__`` module, which breaks scripts without

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import date
 from threading import Lock
 from typing import Any, TypeVar
 
@@ -47,7 +48,12 @@ class RestService:
         self._lock = Lock()
 
     def memo(self, key: tuple[Any, ...], produce: Callable[[], bytes]) -> bytes:
-        """The bytes for ``key``, produced once; an exception is raised each time, never memoised."""
+        """The bytes for ``key``, produced once a day; an exception is raised each time, never memoised.
+
+        The graph never changes while a server runs, but "today" does: an answer asked without a date
+        (memberships and participation as of today, the brief's date line) is only the same answer on the
+        same day, so today's date is part of every key."""
+        key = (date.today().isoformat(), *key)
         with self._lock:
             body = self._memo.get(key)
             if body is not None:

@@ -86,6 +86,9 @@ class Settings:
                      "queue_limit", "header_timeout_s", "max_connections", "analysis_slots", "analysis_wait_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
+        for name in ("analysis_queue", "per_client_queries", "worker_memory_mb"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be 0 or more, not {getattr(self, name)!r}")
 
     def to_env(self) -> dict[str, str]:
         """These settings as ``NEASPEC_KG_*`` variables that ``from_env`` reads back unchanged: how

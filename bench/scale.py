@@ -127,9 +127,11 @@ _SERVER_QUERIES = [
 ]
 
 
-def serve_footprint(tree: Path, mode: str, where: Path, digest: str, workers: int) -> tuple[float, float, int, str]:
+def serve_footprint(tree: Path, mode: str, where: Path, digest: str,
+                    workers: int) -> tuple[float, float, int, str, dict[str, list[float]]]:
     """Start a server from checkout ``tree``; return (seconds until /healthz answers, peak MB of all its
-    processes together, number of processes at the peak, why it failed to start or "")."""
+    processes together, number of processes at the peak, why it failed to start or "", and the latencies
+    of ``/overlap?focus=air quality`` over HTTP (the first, cold, apart) with ``/healthz`` as their floor)."""
     import socket
     import subprocess
     import threading
@@ -144,6 +146,7 @@ def serve_footprint(tree: Path, mode: str, where: Path, digest: str, workers: in
     server = subprocess.Popen([sys.executable, "-c", _LAUNCHER, mode, str(where), digest, str(port), str(workers)],
                               cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = [0, 0]
+    latencies: dict[str, list[float]] = {}
     done = threading.Event()
 
     def sample() -> None:
@@ -175,6 +178,13 @@ def serve_footprint(tree: Path, mode: str, where: Path, digest: str, workers: in
                 r = httpx.post(base + "/sparql", data={"query": query}, timeout=900,
                                headers={"Accept": "text/tab-separated-values"})
                 r.raise_for_status()
+        if not failure:
+            with httpx.Client(base_url=base, timeout=300) as client:
+                for path, key in (("/healthz", "healthz"), ("/overlap?focus=air%20quality", "overlap")):
+                    for _ in range(51):
+                        t = time.perf_counter()
+                        client.get(path).raise_for_status()
+                        latencies.setdefault(key, []).append(time.perf_counter() - t)
         time.sleep(0.3)
     finally:
         done.set()
@@ -185,7 +195,7 @@ def serve_footprint(tree: Path, mode: str, where: Path, digest: str, workers: in
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-    return ready, peak[0] / 1024, peak[1], failure
+    return ready, peak[0] / 1024, peak[1], failure, latencies
 
 
 def parse_only(paths: Paths) -> list[ox.Quad]:
@@ -292,13 +302,19 @@ def measure_server(graph: ValidatedGraph, mem: OxigraphStore, args: argparse.Nam
     t_cold, _ = timed(lambda: cached_index(disk))  # and the index file, so that servers start warm
     print(row("analysis index over on-disk, cold", t_cold, None))
     workers = args.sparql_workers
-    ready, peak, procs, failure = serve_footprint(PROJECT_ROOT, "disk", path, graph.digest, workers)
+    ready, peak, procs, failure, lat = serve_footprint(PROJECT_ROOT, "disk", path, graph.digest, workers)
     print(f"  {'server ready (on-disk store)':34} {ready:10.3f} s  {failure}")
     print(f"  {'server peak RSS, all processes':34} {peak:10.0f} MB  ({procs} processes: main + {workers} "
           "SPARQL workers)")
+    if lat:
+        floor = statistics.median(lat["healthz"][1:])
+        warm = sorted(lat["overlap"][1:])
+        print(row("/overlap over HTTP, first (cold)", lat["overlap"][0], floor))
+        print(row("/overlap over HTTP, p50 (memoised)", statistics.median(warm), floor) + "  (floor: /healthz p50)")
+        print(row("/overlap over HTTP, p99 (memoised)", warm[min(len(warm) - 1, int(0.99 * len(warm)))], floor))
     if args.compare_tree:
-        old_ready, old_peak, old_procs, old_failure = serve_footprint(Path(args.compare_tree), "memory", nquads,
-                                                                      graph.digest, workers)
+        old_ready, old_peak, old_procs, old_failure, _old_lat = serve_footprint(
+            Path(args.compare_tree), "memory", nquads, graph.digest, workers)
         print(f"  {'  before: server ready (in memory)':34} {old_ready:10.3f} s  ({args.compare_tree}) {old_failure}")
         print(f"  {'  before: server peak RSS':34} {old_peak:10.0f} MB  ({old_procs} processes)  "
               f"now {peak / old_peak:.2f}x")

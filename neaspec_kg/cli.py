@@ -320,28 +320,25 @@ def cmd_proposals(args: argparse.Namespace) -> int:
 
 
 class _References:
-    """Sources cited as [n] in the tables and listed once, numbered, at the end (as a printed brief does), so
-    a row with five web sources stays one line of numbers rather than five lines of URLs."""
+    """The CLI's face of ``neaspec_kg.references.References``: cited as "1,3" in a table's last column, listed
+    once at the end with each web source's URL."""
 
     def __init__(self) -> None:
-        self.numbers: dict[str, int] = {}
-        self.labels: list[str] = []
+        from neaspec_kg.references import References
+
+        self.refs = References()
 
     def cite(self, sources: list[dict[str, Any]]) -> str:
-        out = []
-        for s in sources:
-            key = str(s.get("iri") or s.get("label"))
-            if key not in self.numbers:
-                self.numbers[key] = len(self.labels) + 1
-                label, url = str(s.get("label") or key), str(s.get("url") or "")
-                text = url if url and label in url else label + (f" <{url}>" if url else "")
-                self.labels.append(text + (" (secondary)" if str(s.get("secondary")) == "True" else ""))
-            out.append(self.numbers[key])
-        return ",".join(str(n) for n in sorted(set(out)))
+        from neaspec_kg.models import SourceRef
+
+        return ",".join(str(n) for n in self.refs.cite(SourceRef.model_validate(s) for s in sources))
 
     def table(self) -> str:
-        return formatting.text_table([[str(i), x] for i, x in enumerate(self.labels, 1)], ["#", "Source"],
-                                     title="Sources")
+        rows = []
+        for i, s in enumerate(self.refs.items, 1):
+            text = s.url if s.url and s.label in s.url else s.label + (f" <{s.url}>" if s.url else "")
+            rows.append([str(i), text + (" (secondary)" if s.secondary else "")])
+        return formatting.text_table(rows, ["#", "Source"], title="Sources")
 
 
 def cmd_mechanism(args: argparse.Namespace) -> int:
@@ -380,7 +377,7 @@ def cmd_mechanism(args: argparse.Namespace) -> int:
     for key, name in (("statedMembers", "Members"), ("statedGovernance", "Governance"),
                       ("statedSecretariat", "Secretariat"), ("statedFocusAreas", "Focus areas")):
         if stated.get(key):
-            facts.append([f"Table 2: {name}", str(stated[key]), refs.cite(m["stated_sources"])])
+            facts.append([f"Table 2: {name}", str(stated[key]), refs.cite(m["stated_sources"][key])])
     print(formatting.text_table(facts, ["Fact", "Value", "Sources"], title=title))
     members = [[f"{c['label']} ({c['id']})", str(c["role"]), str(c.get("since") or ""), refs.cite(c["sources"])]
                for c in m["members"]]
@@ -573,6 +570,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(settings, public_url=args.public_url)
     if args.query_timeout is not None:
         settings = dataclasses.replace(settings, query_timeout_s=args.query_timeout)
+    if args.store.startswith(("http://", "https://")) and args.workers > 1:
+        print("neaspec-kg: serve --workers N serves the embedded store; with --store URL the store itself "
+              "scales out, so run one server (or several behind a proxy) without --workers", file=sys.stderr)
+        return 2
     if args.store.startswith(("http://", "https://")):
         # a remote store that already holds a validated build (README, "Another SPARQL store"): the API,
         # the views and a policy-checked /sparql that forwards to it
@@ -786,6 +787,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # `neaspec-kg export | head`
         return 0
+    except OSError as exc:  # an output file that cannot be written, a folder that does not exist
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"neaspec-kg: cannot write or read{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

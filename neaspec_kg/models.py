@@ -83,7 +83,7 @@ class MechanismOnFocus(Model):
     uncertain_members: list[CountryRef] = Field(
         description="countries whose membership cannot be shown to hold on the as-of date")
     also_delivered: bool = Field(False, description="in planned_or_proposed: the mechanism also has delivered work "
-                                                    "on this focus (it is then in mechanisms too)")
+                                                    "on this focus (listed in mechanisms unless a limit cut it)")
     country_status: CountryStatus | None = Field(
         None, description="with a country filter: how that country takes part in this work")
 

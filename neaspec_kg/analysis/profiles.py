@@ -111,8 +111,8 @@ class Profiles:
             "established_claims": self._claims(iri, "established"),
             "website": [w["value"].value for w in websites],
             "stated_in_table_2": stated,
-            "stated_sources": self._src(next(iter(
-                p for k, p in profile.items() if k.rsplit("#", 1)[-1] in stated))) if stated else [],
+            "stated_sources": {local: self._src(profile[f"https://w3id.org/neaspec-kg/ontology#{local}"])
+                               for local in stated},
             "members": [{
                 "id": r["iso3"].value, "label": r["label"].value, "role": r["roleLabel"].value.lower(),
                 "since": _v(r, "since"), "sources": self._src(r)} for r in members],
