@@ -26,7 +26,7 @@ from api.service import translate_errors
 from api.views import ENV, language, page
 from neaspec_kg import __version__, views
 from neaspec_kg.index import KIND_LABELS
-from neaspec_kg.models import CoverageMatrix, ParticipationMatrix
+from neaspec_kg.models import CoverageMatrix, ParticipationMatrix, UnitRef
 from neaspec_kg.namespaces import ID
 
 #: a cell's evidence in one word (English in the CSV; the page shows it translated)
@@ -60,14 +60,23 @@ def matrix_csv(m: CoverageMatrix) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def matrix_body(m: CoverageMatrix, *, query: str = "", lang: str = "en") -> Markup:
+def matrix_body(m: CoverageMatrix, *, query: str = "", lang: str = "en", platforms: bool = False) -> Markup:
     """The page body of one matrix (filters, download links, the table): one function so that ``/matrix`` and
     ``neaspec-kg viz --matrix`` cannot drift apart. ``query`` is the page's query string, kept in the
-    CSV and JSON links."""
+    CSV and JSON links. With ``platforms``, each mechanism's column is followed by one column per platform or
+    plan its work goes through (NEASPEC's NEACAP, NEAMPAN, ...), saying where a cell's work is done."""
     sep = "&" if query else ""
     cells = {row.concept.iri: {c.mechanism: c for c in row.cells} for row in m.rows}
+    columns: list[tuple[UnitRef, UnitRef | None]] = []
+    for u in m.mechanisms:
+        columns.append((u, None))
+        if platforms:
+            columns += [(u, p) for p in m.platforms if p.part_of == u.id]
+    toggle = re.sub(r"&?platforms=true", "", query).lstrip("&")
+    toggle_href = f"/matrix?{toggle}" if platforms else f"/matrix?{toggle}{'&' if toggle else ''}platforms=true"
     return Markup(_TABLE.render(m=m, cells=cells, kinds=KIND_LABELS, short=SHORT, statuses=STATUSES,
-                                _=gettext_for(lang), **_lang_links(lang),
+                                _=gettext_for(lang), **_lang_links(lang), columns=columns, platforms=platforms,
+                                expandable=any(p.part_of for p in m.platforms), toggle_href=toggle_href.rstrip("?"),
                                 csv_href=f"/matrix?{query}{sep}format=csv",
                                 json_href=f"/matrix?{query}{sep}format=json"))
 
@@ -117,12 +126,15 @@ def matrix(request: Request, s: Service,
            country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{3}$")] = None,
            as_of: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
            include_related: bool = False,
+           platforms: Annotated[bool, Query(description="a column for each platform or plan the work goes through, "
+                                                        "after its mechanism's")] = False,
            format: Annotated[str, Query(pattern="^(html|json|csv)$")] = "html",
            lang: Annotated[str, Query(max_length=10)] = "en") -> Response:
     lang = language(lang)
     country = country.upper() if country else None
     query = urlencode({k: v for k, v in (("country", country), ("as_of", as_of),
                                          ("include_related", "true" if include_related else None),
+                                         ("platforms", "true" if platforms else None),
                                          ("lang", None if lang == "en" else lang)) if v})
 
     def produce() -> bytes:
@@ -132,10 +144,12 @@ def matrix(request: Request, s: Service,
             return m.model_dump_json().encode()
         if format == "csv":
             return matrix_csv(m)
-        return bytes(page(gettext_for(lang)("Coverage matrix"), matrix_body(m, query=query, lang=lang), lang=lang,
+        return bytes(page(gettext_for(lang)("Coverage matrix"), matrix_body(m, query=query, lang=lang,
+                                                                          platforms=platforms), lang=lang,
                           url=request.url.replace(query=query)).body)
 
-    body = s.memo(("matrix", format, country, as_of, include_related, lang), produce)
+    body = s.memo(("matrix", format, country, as_of, include_related, platforms if format == "html" else False,
+                   lang), produce)
     if format == "csv":
         return Response(body, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="coverage-matrix.csv"'})

@@ -274,6 +274,8 @@ class CoverageMatrix(Model):
     as_of: str | None = None
     include_related: bool = False
     mechanisms: list[UnitRef]
+    platforms: list[UnitRef] = Field([], description="the platforms and plans some cell's work goes through "
+                                                     "(MatrixCell.via), each with the mechanism it is part of")
     rows: list[MatrixRow]
 
 

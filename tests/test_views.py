@@ -553,6 +553,24 @@ def test_coverage_matrix_matches_the_overlap_answers(http: httpx.Client, analyst
     assert http.get("/matrix", params={"as_of": "2020-13-45"}).status_code == 400
 
 
+def test_matrix_platform_columns_say_where_the_work_goes_through(http: httpx.Client) -> None:
+    """?platforms=true adds, after each mechanism, a column per platform or plan its work goes through; a cell
+    says "through" exactly where the cell's evidence goes through that platform (MatrixCell.via)."""
+    m = http.get("/matrix", params={"format": "json"}).json()
+    assert {p["id"] for p in m["platforms"]} >= {"neacap", "neampan", "neamsp"}
+    assert all(p["part_of"] for p in m["platforms"])
+    page_ = http.get("/matrix", params={"platforms": "true"}).text
+    body = page_[page_.index("<tbody>"):]
+    for p in m["platforms"]:
+        assert f'href="/id/{p["type"]}/{p["id"]}"' in page_
+        expected = sum(1 for r in m["rows"] for c in r["cells"]
+                       if c["mechanism"] == p["part_of"] and p["id"] in c["via"])
+        got = len(re.findall(rf'data-platform="{re.escape(p["id"])}" title="[^"]*">through<', body))
+        assert got == expected, (p["id"], got, expected)
+    assert "data-platform" not in http.get("/matrix").text  # collapsed by default
+    assert 'class="nk-toggle"' in http.get("/matrix").text
+
+
 def test_matrix_page_in_chromium(browser: Browser, base_url: str) -> None:
     browser.open(base_url + "/matrix?country=MNG")
     cells = browser.js("return document.querySelectorAll('table.nk-matrix tbody tr').length")
@@ -612,6 +630,29 @@ def test_check_page_answers_who_already_does_it(http: httpx.Client, browser: Bro
     browser.open(base_url + "/check?" + "&".join(f"{k}={quote(v)}" for k, v in params.items()))
     assert browser.console_errors() == [] and browser.external(browser.requests()) == []
     browser.screenshot("check")
+
+
+def test_check_page_tables_download_as_csv(http: httpx.Client, analyst: Analyst) -> None:
+    """The check page's two tables as CSV: the same rows as the answers behind them."""
+    import csv as csvlib
+    import io
+
+    from neaspec_kg.models import ProposedWork
+
+    params = {"focus": "dust storms", "modalities": "capacity-building", "countries": "MNG, CHN",
+              "proposer": "neaspec"}
+    page_ = http.get("/check", params=params).text
+    assert "format=matches.csv" in page_ and "format=proposals.csv" in page_
+    r = http.get("/check", params={**params, "format": "matches.csv"})
+    assert r.headers["content-type"].startswith("text/csv") and "attachment" in r.headers["content-disposition"]
+    rows = list(csvlib.DictReader(io.StringIO(r.text)))
+    answer = analyst.check(ProposedWork(focus="dust storms", modalities=["capacity building"],
+                                        countries=["MNG", "CHN"], proposer="neaspec"))
+    assert [x["mechanism_or_platform"] for x in rows] == [m.unit.acronym or m.unit.label for m in answer.matches]
+    proposals = list(csvlib.DictReader(io.StringIO(http.get("/check", params={"format": "proposals.csv"}).text)))
+    assert [int(p["order"]) for p in proposals] == [p.order for p in analyst.proposals().proposals]
+    missing = http.get("/check", params={"format": "matches.csv"})
+    assert missing.status_code == 400 and missing.headers["content-type"].startswith("application/problem+json")
 
 
 def test_timeline_draws_every_disputed_date_with_its_sources(http: httpx.Client, browser: Browser,

@@ -8,7 +8,7 @@ from datetime import date
 
 from neaspec_kg.analysis.overlap import overlap
 from neaspec_kg.index import AnalysisIndex
-from neaspec_kg.models import CoverageMatrix, MatrixCell, MatrixRow
+from neaspec_kg.models import CoverageMatrix, MatrixCell, MatrixRow, UnitRef
 
 
 def _ordered(ix: AnalysisIndex) -> list[tuple[str, int]]:
@@ -31,6 +31,7 @@ def coverage_matrix(ix: AnalysisIndex, *, country: str | None = None, as_of: dat
                     include_related: bool = False) -> CoverageMatrix:
     rows: list[MatrixRow] = []
     seen_mechanisms: set[str] = set()
+    platforms: dict[str, UnitRef] = {}
     for iri, depth in _ordered(ix):
         answer = overlap(ix, [ix.thesaurus.concepts[iri]], country=country, as_of=as_of,
                          include_related=include_related)
@@ -41,6 +42,7 @@ def coverage_matrix(ix: AnalysisIndex, *, country: str | None = None, as_of: dat
                 continue  # delivered work wins over planned work of the same mechanism
             seen_mechanisms.add(m.mechanism.iri)
             strongest = m.evidence[0]
+            platforms.update({ev.via.id: ev.via for ev in m.evidence if ev.via})
             cells.append(MatrixCell(mechanism=m.mechanism.id, kind=strongest.kind, delivered=strongest.delivered,
                                     via=sorted({ev.via.id for ev in m.evidence if ev.via}),
                                     sources=strongest.sources))
@@ -50,4 +52,6 @@ def coverage_matrix(ix: AnalysisIndex, *, country: str | None = None, as_of: dat
     units = sorted((ix.units[m] for m in seen_mechanisms),
                    key=lambda u: (not u.subregional, u.acronym or u.label))
     return CoverageMatrix(country=country, as_of=as_of.isoformat() if as_of else None,
-                          include_related=include_related, mechanisms=[u.ref() for u in units], rows=rows)
+                          include_related=include_related, mechanisms=[u.ref() for u in units],
+                          platforms=sorted(platforms.values(), key=lambda u: (u.part_of or "", u.acronym or u.label)),
+                          rows=rows)
