@@ -26,9 +26,9 @@ from starlette.responses import Response
 from api.deps import Service
 from api.i18n import N_, gettext_for
 from api.links import ServedLinks
+from api.negotiation import RESOURCE_FORMAT_NAMES, RESOURCE_OFFERS, RESOURCE_SERIALISERS, negotiate
 from api.problems import PROBLEM_BASE, ProblemError
 from api.service import RestService
-from api.sparql import negotiate
 from api.views import ENV, HTML, language, page
 from neaspec_kg import views
 from neaspec_kg.graph import run, select
@@ -37,21 +37,6 @@ from neaspec_kg.store import Row, Term
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: media type -> rdflib serialiser; quads formats keep each triple's named graph (its source)
-RDF_FORMATS: dict[str, str] = {
-    "text/turtle": "turtle",
-    "application/ld+json": "json-ld",
-    "application/n-triples": "nt",
-    "application/trig": "trig",
-    "application/n-quads": "nquads",
-}
-#: what we offer, in our order of preference: "*/*" (curl, most RDF libraries) gets Turtle, browsers HTML
-OFFERS = ("text/turtle", "text/html", "application/xhtml+xml", "application/ld+json", "application/json",
-          "application/n-triples", "application/trig", "application/n-quads", "text/plain")
-#: ?format= names for links (a browser cannot set Accept on a link)
-FORMAT_NAMES = {"turtle": "text/turtle", "ttl": "text/turtle", "json-ld": "application/ld+json",
-                "jsonld": "application/ld+json", "n-triples": "application/n-triples", "nt": "application/n-triples",
-                "trig": "application/trig", "n-quads": "application/n-quads", "nq": "application/n-quads",
-                "html": "text/html"}
 DOWNLOADS = (("Turtle", "turtle"), ("JSON-LD", "json-ld"), ("N-Triples", "n-triples"),
              ("TriG (with sources)", "trig"), ("N-Quads (with sources)", "n-quads"))
 _PATH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~:@!$'()*+,;=%/-]{0,300}")
@@ -66,17 +51,18 @@ TERM_KINDS = ((OWL + "Class", "Classes"), (OWL + "ObjectProperty", "Object prope
 def choose(request: Request, format_: str | None) -> str:
     """The media type to answer with: ``?format=`` if given, else the Accept header; 406 if none fits."""
     if format_:
-        media = FORMAT_NAMES.get(format_.strip().lower())
+        media = RESOURCE_FORMAT_NAMES.get(format_.strip().lower())
         if media is None:
-            raise ProblemError(400, "Unknown format", f"format must be one of {', '.join(sorted(FORMAT_NAMES))}",
+            raise ProblemError(400, "Unknown format",
+                               f"format must be one of {', '.join(sorted(RESOURCE_FORMAT_NAMES))}",
                                type_=PROBLEM_BASE + "invalid-parameter", parameter="format", value=format_)
         return media
-    media = negotiate(request.headers.get("accept"), OFFERS)
+    media = negotiate(request.headers.get("accept"), RESOURCE_OFFERS)
     if media is None:
         raise ProblemError(406, "Not acceptable",
                            "This resource is available as HTML, Turtle, JSON-LD, N-Triples, TriG or N-Quads.",
                            type_=PROBLEM_BASE + "not-acceptable",
-                           acceptable=[m for m in OFFERS if m not in {"application/json", "text/plain"}])
+                           acceptable=[m for m in RESOURCE_OFFERS if m not in {"application/json", "text/plain"}])
     return {"application/xhtml+xml": "text/html", "application/json": "application/ld+json",
             "text/plain": "application/n-triples"}.get(media, media)
 
@@ -94,7 +80,7 @@ def _bind(g: rdflib.Graph) -> None:
 
 def serialise(quads: list[tuple[Term, Term, Term, Term]], media: str) -> bytes:
     """The quads as ``media``: triples formats merge the graphs (each triple once), quads formats keep them."""
-    fmt = RDF_FORMATS[media]
+    fmt = RESOURCE_SERIALISERS[media]
     if fmt in {"trig", "nquads"}:
         ds = rdflib.Dataset()
         _bind(ds)
@@ -221,7 +207,7 @@ def resource_html(iri: str, rows: list[Row], lang: str) -> bytes:
         title=_label_of(rows, iri, lang), iri=iri, types=types, views=_views(iri, lang), downloads=DOWNLOADS,
         out=out, nested=[g for g in grouped.values() if g["direction"] == "nested"],
         incoming=[g for g in grouped.values() if g["direction"] == "in"], _=gettext_for(lang))
-    alternates = [{"type": FORMAT_NAMES[f], "href": f"?format={f}"} for _n, f in DOWNLOADS]
+    alternates = [{"type": RESOURCE_FORMAT_NAMES[f], "href": f"?format={f}"} for _n, f in DOWNLOADS]
     return bytes(page(_label_of(rows, iri, lang), Markup(content), lang=lang, alternates=alternates,
                       allow_links=True, headers={"Vary": "Accept"}).body)
 
@@ -259,7 +245,7 @@ def ontology_html(s: RestService) -> bytes:
         title=title, iri=ONTOLOGY_IRI, version=first(OWL + "versionInfo"),
         description=first("http://purl.org/dc/terms/description"), sections=sections, total=len(rows),
         downloads=DOWNLOADS, meta=_meta(meta))
-    alternates = [{"type": FORMAT_NAMES[f], "href": f"?format={f}"} for _n, f in DOWNLOADS]
+    alternates = [{"type": RESOURCE_FORMAT_NAMES[f], "href": f"?format={f}"} for _n, f in DOWNLOADS]
     return bytes(page(title, Markup(content), alternates=alternates, allow_links=True,
                       headers={"Vary": "Accept"}).body)
 
@@ -297,7 +283,7 @@ def ontology_quads(s: RestService) -> list[tuple[Term, Term, Term, Term]]:
 #: ``/id/{path}`` and ``/ontology``: dereferenceable IRIs with content negotiation.
 router = APIRouter(tags=["linked data"])
 responses: dict[int | str, dict[str, Any]] = {
-    200: {"content": {m: {} for m in ("text/html", *RDF_FORMATS)}},
+    200: {"content": {m: {} for m in ("text/html", *RESOURCE_SERIALISERS)}},
     404: {"description": "No triple about this IRI", "content": {"application/problem+json": {}}},
     406: {"description": "None of the Accept header's types is offered",
           "content": {"application/problem+json": {}}},

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urljoin
@@ -35,6 +35,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from api.i18n import gettext_for
+from api.negotiation import (
+    ASK_TYPES,
+    DESCRIPTION_TYPES,
+    GRAPH_TYPES,
+    HTML_TYPE,
+    SELECT_TYPES,
+    SPARQL_RDF_FORMATS,
+    negotiate,
+)
 from api.problems import PROBLEM_BASE, ProblemError
 from api.query_pool import (
     NotAcceptable,
@@ -59,103 +68,12 @@ from neaspec_kg.namespaces import DCTERMS, RDF
 
 log = logging.getLogger(__name__)
 
-# --------------------------------------------------------------------------- media types
+# --------------------------------------------------------------------------- request media types
 
-#: media types we answer with, best first (the first is the default for an absent Accept or */*),
-#: each with the format name used by api.query_pool; later entries are common aliases
-SELECT_TYPES: dict[str, str] = {
-    "application/sparql-results+json": "json",
-    "application/sparql-results+xml": "xml",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-    "application/json": "json",
-    "application/xml": "xml",
-    "text/xml": "xml",
-}
-#: SPARQL 1.1 CSV/TSV do not define ASK results
-ASK_TYPES: dict[str, str] = {k: v for k, v in SELECT_TYPES.items() if v in {"json", "xml"}}
-GRAPH_TYPES: dict[str, str] = {
-    "text/turtle": "turtle",
-    "application/n-triples": "ntriples",
-    "application/ld+json": "jsonld",
-    "application/rdf+xml": "rdfxml",
-    "application/x-turtle": "turtle",
-    "application/xml": "rdfxml",
-}
-HTML_TYPE = "text/html"
-#: what GET /sparql without a query can return: the service description as RDF, or the editor page
-DESCRIPTION_TYPES: dict[str, str] = {
-    "text/turtle": "turtle",
-    "application/rdf+xml": "rdfxml",
-    "application/ld+json": "jsonld",
-    "application/n-triples": "ntriples",
-    HTML_TYPE: "html",
-    "application/x-turtle": "turtle",
-}
-_RDF_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-}
 FORM_TYPE = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
 ALLOW = "GET, POST, OPTIONS"
-
-
-def parse_accept(header: str) -> list[tuple[str, str, float]]:
-    """Media ranges of an Accept header as (type, subtype, q); malformed ranges are skipped."""
-    ranges = []
-    for part in header.split(","):
-        media, *params = part.split(";")
-        media = media.strip().lower()
-        if media == "*":  # seen in the wild for */*
-            media = "*/*"
-        kind, slash, sub = media.partition("/")
-        if not slash or not kind or not sub:
-            continue
-        q = 1.0
-        valid = True
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = min(max(float(value.strip()), 0.0), 1.0)
-                except ValueError:
-                    valid = False
-        if valid:
-            ranges.append((kind, sub, q))
-    return ranges
-
-
-def negotiate(accept: str | None, offers: Sequence[str]) -> str | None:
-    """The offer the client prefers (RFC 9110 §12.5.1): each offer gets the q of the most specific range
-    that matches it; the highest q > 0 wins, ties go to the earlier offer. No usable Accept header
-    means "anything", so the first offer."""
-    ranges = parse_accept(accept) if accept else []
-    if not ranges:
-        return offers[0] if offers else None
-    best, best_q = None, 0.0
-    for offer in offers:
-        kind, _, sub = offer.partition("/")
-        specificity, q = -1, 0.0
-        for r_kind, r_sub, r_q in ranges:
-            if (r_kind, r_sub) == (kind, sub):
-                level = 2
-            elif r_kind == kind and r_sub == "*":
-                level = 1
-            elif (r_kind, r_sub) == ("*", "*"):
-                level = 0
-            else:
-                continue
-            if level > specificity:
-                specificity, q = level, r_q
-            elif level == specificity:
-                q = max(q, r_q)
-        if q > best_q:
-            best, best_q = offer, q
-    return best
 
 
 # --------------------------------------------------------------------------- a lexical look at the query
@@ -669,7 +587,7 @@ def sparql_router(pool: QueryPool | RemotePool, settings: Settings) -> APIRouter
             page = editor_page(request.scope.get("root_path", ""), endpoint, settings,
                                request.query_params.get("lang", "en"))
             return Response(page, media_type=HTML_TYPE, headers={**headers, "Content-Security-Policy": EDITOR_CSP})
-        rdf_format = _RDF_FORMATS[DESCRIPTION_TYPES[media_type]]
+        rdf_format = SPARQL_RDF_FORMATS[DESCRIPTION_TYPES[media_type]]
         extra: dict[str, Any] = {"prefixes": SD_PREFIXES} if rdf_format is ox.RdfFormat.TURTLE else {}
         body = ox.serialize(service_description(endpoint, pool.dataset, settings), format=rdf_format, **extra)
         return Response(body or b"", media_type=media_type, headers=headers)

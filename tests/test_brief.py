@@ -30,11 +30,7 @@ from typing import Any
 import httpx
 import pytest
 from browser import Browser, chromium
-from fastapi import FastAPI
-from live_server import live_server
 
-from api.app import create_app
-from api.settings import Settings
 from neaspec_kg import cli
 from neaspec_kg.analysis import Analyst
 from neaspec_kg.build import ValidatedGraph
@@ -42,7 +38,6 @@ from neaspec_kg.graph import select
 from neaspec_kg.models import OverlapAnswer
 from neaspec_kg.store import OxigraphStore
 
-SETTINGS = Settings(workers=1, queue_limit=4)
 FOCUS = "air quality"
 DC = "http://purl.org/dc/terms/"
 #: A4 in PostScript points, as pdfinfo prints it (595.28 x 841.89; Chromium rounds to 594.96 x 841.92)
@@ -50,14 +45,9 @@ A4 = (595.0, 842.0)
 
 
 @pytest.fixture(scope="module")
-def app(validated: ValidatedGraph) -> FastAPI:
-    return create_app(SETTINGS, graph=validated)
-
-
-@pytest.fixture(scope="module")
-def base_url(app: FastAPI) -> Iterator[str]:
-    with live_server(app) as url:
-        yield url
+def base_url(api_base: str) -> str:
+    """The session's one live server (tests/conftest.py): these tests only read, and the graph is immutable."""
+    return api_base
 
 
 @pytest.fixture(scope="module")

@@ -26,23 +26,15 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from browser import Browser, chromium
-from fastapi import FastAPI
-from live_server import live_server
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from api.app import create_app
 from api.i18n import Gettext, gettext_for
 from api.matrix import SHORT, STATUSES
-from api.settings import Settings
 from neaspec_kg import views
-from neaspec_kg.build import ValidatedGraph
 from neaspec_kg.cli import main
 from neaspec_kg.models import CoverageMatrix
-
-SETTINGS = Settings(workers=1, queue_limit=4)
-
 
 SVG = "{http://www.w3.org/2000/svg}"
 #: vis-network shape -> the SVG element drawing it
@@ -67,14 +59,9 @@ def _paths(routes: list[Any]) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def app(validated: ValidatedGraph) -> FastAPI:
-    return create_app(SETTINGS, graph=validated)
-
-
-@pytest.fixture(scope="module")
-def base_url(app: FastAPI) -> Iterator[str]:
-    with live_server(app) as url:
-        yield url
+def base_url(api_base: str) -> str:
+    """The session's one live server (tests/conftest.py): these tests only read, and the graph is immutable."""
+    return api_base
 
 
 @pytest.fixture(scope="module")

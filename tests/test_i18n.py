@@ -30,16 +30,11 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 from browser import Browser, chromium
-from fastapi import FastAPI
-from live_server import live_server
-from test_views import SETTINGS
 
 from api import i18n
-from api.app import create_app
 from neaspec_kg import views
 from neaspec_kg.analysis import LEVEL_LABELS, Analyst
 from neaspec_kg.analysis.profiles import Profiles
-from neaspec_kg.build import ValidatedGraph
 from neaspec_kg.graph import select
 from neaspec_kg.store import OxigraphStore
 
@@ -224,14 +219,9 @@ class Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def app(validated: ValidatedGraph) -> FastAPI:
-    return create_app(SETTINGS, graph=validated)
-
-
-@pytest.fixture(scope="module")
-def base_url(app: FastAPI) -> Iterator[str]:
-    with live_server(app) as url:
-        yield url
+def base_url(api_base: str) -> str:
+    """The session's one live server (tests/conftest.py): these tests only read, and the graph is immutable."""
+    return api_base
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,8 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
-from fastapi import FastAPI
-from live_server import live_server
 from rdflib.compare import isomorphic
-from test_views import SETTINGS
 
-from api.app import create_app
-from neaspec_kg.build import ValidatedGraph
 from neaspec_kg.namespaces import ID, NK, ONTOLOGY_GRAPH, ONTOLOGY_IRI, OWL, RDF, RDFS, SKOS, XSD
 from neaspec_kg.store import OxigraphStore
 
@@ -28,13 +23,9 @@ PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(scope="module")
-def app(validated: ValidatedGraph) -> FastAPI:
-    return create_app(SETTINGS, graph=validated)
-
-
-@pytest.fixture(scope="module")
-def http(app: FastAPI) -> Iterator[httpx.Client]:
-    with live_server(app) as url, httpx.Client(base_url=url, timeout=30.0) as client:
+def http(api_base: str) -> Iterator[httpx.Client]:
+    """A client of the session's one live server (tests/conftest.py): these tests only read."""
+    with httpx.Client(base_url=api_base, timeout=30.0) as client:
         yield client
 
 

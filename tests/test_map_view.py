@@ -27,34 +27,23 @@ from pathlib import Path
 import httpx
 import pytest
 from browser import Browser, chromium
-from fastapi import FastAPI
-from live_server import live_server
 
-from api.app import create_app
 from api.map_page import GEO_FILE, shapes
-from api.settings import Settings
 from neaspec_kg.analysis import Analyst
 from neaspec_kg.analysis.map import participation_map
 from neaspec_kg.analysis.profiles import Profiles
-from neaspec_kg.build import ValidatedGraph
 from neaspec_kg.graph import select
 from neaspec_kg.namespaces import ID, NK, ORG
 from neaspec_kg.store import OxigraphStore
 
-SETTINGS = Settings(workers=1, queue_limit=4)
 ROOT = Path(__file__).resolve().parents[1]
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture(scope="module")
-def app(validated: ValidatedGraph) -> FastAPI:
-    return create_app(SETTINGS, graph=validated)
-
-
-@pytest.fixture(scope="module")
-def base_url(app: FastAPI) -> Iterator[str]:
-    with live_server(app) as url:
-        yield url
+def base_url(api_base: str) -> str:
+    """The session's one live server (tests/conftest.py): these tests only read, and the graph is immutable."""
+    return api_base
 
 
 @pytest.fixture(scope="module")

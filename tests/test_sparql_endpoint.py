@@ -35,9 +35,10 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, POST, POSTDIRECTLY, TURTLE, XML, SPARQLWrapper
 
 from api.app import create_app
+from api.negotiation import negotiate
 from api.query_pool import QueryEvaluationError, QueryJob, QueryPool
 from api.settings import Settings
-from api.sparql import editor_page, negotiate, scan_query
+from api.sparql import editor_page, scan_query
 from neaspec_kg.build import ValidatedGraph
 from neaspec_kg.catalogue import NamedQuery, catalogue
 from neaspec_kg.graph import run

@@ -30,7 +30,6 @@ import networkx as nx
 import pyoxigraph as ox
 import pytest
 from browser import Browser, chromium
-from fastapi import FastAPI
 from live_server import live_server
 
 from api.app import create_app
@@ -50,14 +49,9 @@ FOCUS = "air quality"
 
 
 @pytest.fixture(scope="module")
-def app(validated: ValidatedGraph) -> FastAPI:
-    return create_app(SETTINGS, graph=validated)
-
-
-@pytest.fixture(scope="module")
-def base_url(app: FastAPI) -> Iterator[str]:
-    with live_server(app) as url:
-        yield url
+def base_url(api_base: str) -> str:
+    """The session's one live server (tests/conftest.py): these tests only read, and the graph is immutable."""
+    return api_base
 
 
 @pytest.fixture(scope="module")
