@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from neaspec_kg.analysis import Analyst
+from neaspec_kg.analysis.profiles import Profiles
 from neaspec_kg.build import ValidatedGraph, build
 from neaspec_kg.config import PROJECT_ROOT, Paths
 from neaspec_kg.graph import select
@@ -71,3 +73,40 @@ def api_client(api_base: str) -> Iterator[object]:
 
     with httpx.Client(base_url=api_base, timeout=60) as client:
         yield client
+
+
+# --------------------------------------------------------------------------- what most test modules share
+
+@pytest.fixture(scope="module")
+def base_url(api_base: str) -> str:
+    """The session's one live server: the page and API tests only read, and the graph is immutable. A module
+    that needs its own settings or graph starts its own server instead."""
+    return api_base
+
+
+@pytest.fixture(scope="module")
+def http(base_url: str) -> Iterator[object]:
+    import httpx
+
+    with httpx.Client(base_url=base_url, timeout=120.0) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Chromium from Debian (tests/browser.py): a failure, never a skip, when it is missing."""
+    from browser import chromium
+
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="session")
+def analyst(store: OxigraphStore) -> Analyst:
+    """Read-only: one for the session, as the server keeps one for its life."""
+    return Analyst(store)
+
+
+@pytest.fixture(scope="session")
+def profiles(analyst: Analyst) -> Profiles:
+    return Profiles(analyst.store, analyst.sources, analyst.focus)

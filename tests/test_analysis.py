@@ -22,11 +22,6 @@ from neaspec_kg.namespaces import ONTOLOGY_GRAPH
 from neaspec_kg.store import OxigraphStore
 
 
-@pytest.fixture(scope="module")
-def analyst(store: OxigraphStore) -> Analyst:
-    return Analyst(store)
-
-
 def ids(result) -> set[str]:
     """Mechanisms with delivered work in an overlap answer (planned and proposed work is listed apart)."""
     return {m.mechanism.id for m in result.mechanisms if m.country_status != "uncertain"}

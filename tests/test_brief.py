@@ -29,42 +29,18 @@ from typing import Any
 
 import httpx
 import pytest
-from browser import Browser, chromium
+from browser import Browser
 
 from neaspec_kg import cli
 from neaspec_kg.analysis import Analyst
 from neaspec_kg.build import ValidatedGraph
 from neaspec_kg.graph import select
 from neaspec_kg.models import OverlapAnswer
-from neaspec_kg.store import OxigraphStore
 
 FOCUS = "air quality"
 DC = "http://purl.org/dc/terms/"
 #: A4 in PostScript points, as pdfinfo prints it (595.28 x 841.89; Chromium rounds to 594.96 x 841.92)
 A4 = (595.0, 842.0)
-
-
-@pytest.fixture(scope="module")
-def base_url(api_base: str) -> str:
-    """The session's one live server (tests/conftest.py): these tests only read, and the graph is immutable."""
-    return api_base
-
-
-@pytest.fixture(scope="module")
-def http(base_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=60.0) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def analyst(store: OxigraphStore) -> Analyst:
-    return Analyst(store)
 
 
 @pytest.fixture(scope="module")

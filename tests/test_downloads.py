@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from browser import Browser, chromium
+from browser import Browser
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -56,24 +56,6 @@ def _paths(routes: list[Any]) -> Iterator[str]:
         inner = getattr(route, "original_router", None)
         if inner is not None:
             yield from _paths(inner.routes)
-
-
-@pytest.fixture(scope="module")
-def base_url(api_base: str) -> str:
-    """The session's one live server (tests/conftest.py): these tests only read, and the graph is immutable."""
-    return api_base
-
-
-@pytest.fixture(scope="module")
-def http(base_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=60.0) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
 
 
 # --------------------------------------------------------------------------- capturing a download

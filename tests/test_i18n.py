@@ -18,7 +18,6 @@ import html
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -216,18 +215,6 @@ class Page(HTMLParser):
             self.h1 += data
         if self._href is not None:
             self._text += data
-
-
-@pytest.fixture(scope="module")
-def base_url(api_base: str) -> str:
-    """The session's one live server (tests/conftest.py): these tests only read, and the graph is immutable."""
-    return api_base
-
-
-@pytest.fixture(scope="module")
-def http(base_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=120.0) as client:
-        yield client
 
 
 def get(http: httpx.Client, path: str, lang: str, **params: Any) -> Page:

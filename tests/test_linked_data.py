@@ -5,7 +5,6 @@ the named query the routes use, so a wrong query or serialisation shows up as a 
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from html.parser import HTMLParser
 
 import httpx
@@ -20,13 +19,6 @@ from neaspec_kg.store import OxigraphStore
 EANET = ID + "mechanism/eanet"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(scope="module")
-def http(api_base: str) -> Iterator[httpx.Client]:
-    """A client of the session's one live server (tests/conftest.py): these tests only read."""
-    with httpx.Client(base_url=api_base, timeout=30.0) as client:
-        yield client
 
 
 def rdf(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:

@@ -20,13 +20,12 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
 import pytest
-from browser import Browser, chromium
+from browser import Browser
 
 from api.map_page import GEO_FILE, shapes
 from neaspec_kg.analysis import Analyst
@@ -38,34 +37,6 @@ from neaspec_kg.store import OxigraphStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SVG_NS = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture(scope="module")
-def base_url(api_base: str) -> str:
-    """The session's one live server (tests/conftest.py): these tests only read, and the graph is immutable."""
-    return api_base
-
-
-@pytest.fixture(scope="module")
-def http(base_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=60.0) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def analyst(store: OxigraphStore) -> Analyst:
-    return Analyst(store)
-
-
-@pytest.fixture(scope="module")
-def profiles(analyst: Analyst) -> Profiles:
-    return Profiles(analyst.store, analyst.sources, analyst.focus)
 
 
 class Marks(HTMLParser):

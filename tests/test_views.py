@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import re
 import time
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
@@ -29,7 +28,7 @@ import httpx
 import networkx as nx
 import pyoxigraph as ox
 import pytest
-from browser import Browser, chromium
+from browser import Browser
 from live_server import live_server
 
 from api.app import create_app
@@ -46,34 +45,6 @@ from neaspec_kg.store import OxigraphStore, SparqlStore
 
 SETTINGS = Settings(workers=1, queue_limit=4)
 FOCUS = "air quality"
-
-
-@pytest.fixture(scope="module")
-def base_url(api_base: str) -> str:
-    """The session's one live server (tests/conftest.py): these tests only read, and the graph is immutable."""
-    return api_base
-
-
-@pytest.fixture(scope="module")
-def http(base_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=60.0) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def analyst(store: OxigraphStore) -> Analyst:
-    return Analyst(store)
-
-
-@pytest.fixture(scope="module")
-def profiles(analyst: Analyst) -> Profiles:
-    return Profiles(analyst.store, analyst.sources, analyst.focus)
 
 
 # --------------------------------------------------------------------------- what the graph says

@@ -36,14 +36,18 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 import pytest
-from analysis.test_analyst_questions import QUESTIONS, ask_library, check_answer
+from store.parity import (  # noqa: F401  (the tests every remote store runs; see tests/store/parity.py)
+    test_analyst_questions_over_the_remote_store,
+    test_duplication_check_proposals_and_countries_are_the_same,
+    test_overlap_is_the_same,
+    test_the_server_over_the_remote_store_answers_as_the_embedded_one,
+)
 from store.test_remote_stores import OXIGRAPH, _free_port
 
 from neaspec_kg import cli
 from neaspec_kg.analysis import Analyst
 from neaspec_kg.build import ValidatedGraph
 from neaspec_kg.load import PASSWORD_ENV, USER_ENV, LoadError, layout, load
-from neaspec_kg.models import ProposedWork
 from neaspec_kg.store import OxigraphStore, RemoteStore
 
 VIRTUOSO = shutil.which("virtuoso-t")
@@ -151,13 +155,8 @@ def endpoint(virtuoso: Virtuoso, loaded: dict[str, Any]) -> str:
 
 
 @pytest.fixture(scope="module")
-def remote(endpoint: str) -> Analyst:
-    return Analyst(RemoteStore(endpoint))
-
-
-@pytest.fixture(scope="module")
-def embedded(store: OxigraphStore) -> Analyst:
-    return Analyst(store)
+def remote_url(endpoint: str) -> str:
+    return endpoint
 
 
 def test_load_reports_exactly_what_virtuoso_rewrites(loaded: dict[str, Any], validated: ValidatedGraph) -> None:
@@ -224,56 +223,6 @@ def test_virtuoso_honours_the_protocols_default_graph_uri(endpoint: str, validat
                    headers={"Accept": "application/sparql-results+json"}, timeout=30)
     assert r.status_code == 200
     assert int(r.json()["results"]["bindings"][0]["n"]["value"]) == len(named[table2])
-
-
-@pytest.mark.parametrize("focus", ["air quality", "desertification", "migratory birds", "climate change",
-                                   "marine protected areas"])
-def test_overlap_is_the_same(remote: Analyst, embedded: Analyst, focus: str) -> None:
-    assert remote.overlap(focus, include_related=True) == embedded.overlap(focus, include_related=True)
-    assert remote.overlap(focus, country="MNG", as_of="2020-07-10") == \
-        embedded.overlap(focus, country="MNG", as_of="2020-07-10")
-
-
-def test_duplication_check_proposals_and_countries_are_the_same(remote: Analyst, embedded: Analyst) -> None:
-    assert remote.duplication(limit=None) == embedded.duplication(limit=None)
-    assert remote.duplication(mechanism="neaspec") == embedded.duplication(mechanism="neaspec")
-    work = ProposedWork(focus="sand and dust storms", modalities=["capacity-building"], countries=["MNG"],
-                        proposer="neaspec")
-    assert remote.check(work) == embedded.check(work)
-    assert remote.proposals() == embedded.proposals()
-    assert remote.country_participation("RUS", as_of="2020-07-10") == \
-        embedded.country_participation("RUS", as_of="2020-07-10")
-
-
-@pytest.mark.parametrize("q", QUESTIONS, ids=[q["id"] for q in QUESTIONS])
-def test_analyst_questions_over_virtuoso(remote: Analyst, q: dict[str, Any]) -> None:
-    check_answer(q, ask_library(remote, q["ask"]))
-
-
-@pytest.fixture(scope="module")
-def remote_api(endpoint: str) -> Iterator[httpx.Client]:
-    """The whole server (``serve --store URL``) over Virtuoso."""
-    from live_server import live_server
-
-    from api.app import create_app
-    from api.settings import Settings
-
-    app = create_app(Settings(query_timeout_s=5.0, workers=2, max_response_bytes=200_000), store_url=endpoint)
-    with live_server(app) as url, httpx.Client(base_url=url, timeout=60) as client:
-        yield client
-
-
-@pytest.mark.parametrize("path", ["/overlap?focus=air%20quality&include_related=true",
-                                  "/overlap?focus=desertification&country=MNG&as_of=2020-07-10",
-                                  "/duplication?mechanism=neaspec", "/duplication",
-                                  "/duplication/pairs/neampan/nowpap", "/proposals",
-                                  "/countries/RUS/participation?as_of=2020-07-10", "/mechanisms/eanet",
-                                  "/focus-areas"])
-def test_the_server_over_virtuoso_answers_as_the_embedded_one(remote_api: httpx.Client, api_client: httpx.Client,
-                                                              path: str) -> None:
-    remote, local = remote_api.get(path), api_client.get(path)
-    assert remote.status_code == local.status_code == 200, remote.text[:300]
-    assert remote.json() == local.json()
 
 
 def test_sparql_over_virtuoso_keeps_the_endpoints_policy(remote_api: httpx.Client) -> None:
