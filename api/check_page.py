@@ -82,7 +82,9 @@ def check(request: Request, s: Service,
                 answer = s.analyst.check(work)
         except NeaspecKgError as exc:  # unknown focus, modality, country or proposer: said on the page
             error = str(exc)
-    proposals = s.analyst.proposals()
+    # the same memoised answer as GET /proposals: computed once a day, not on every page
+    proposals = ProposalsAnswer.model_validate_json(s.memo(("proposals",), lambda: s.analyst.proposals()
+                                                           .model_dump_json().encode("utf-8")))
     if format != "html":
         if format == "matches.csv" and answer is None:
             raise ProblemError(400, "No proposal to check", error or "matches.csv needs a focus: the work to check",
