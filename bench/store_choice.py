@@ -12,13 +12,14 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 
 from neaspec_kg import catalogue
-from neaspec_kg.build import build
+from neaspec_kg.build import ValidatedGraph, build
 from neaspec_kg.graph import run
-from neaspec_kg.store import OxigraphStore, QueryError, RdflibStore
+from neaspec_kg.store import OxigraphStore, QueryError, RdflibStore, SparqlStore
 
-STORES: dict[str, Callable] = {"oxigraph": OxigraphStore, "rdflib": RdflibStore}
+STORES: dict[str, Callable[[ValidatedGraph], SparqlStore]] = {"oxigraph": OxigraphStore, "rdflib": RdflibStore}
 
 
 def median_ms(fn: Callable[[], object], repeat: int, budget_s: float = 20.0) -> float:
@@ -44,7 +45,7 @@ def main() -> None:
     distinct = len({(q.subject, q.predicate, q.object) for q in graph.quads})
     print(f"graph: {len(graph.quads)} quads, {distinct} distinct triples, {len(graph.graph_names)} named graphs")
 
-    load = {name: median_ms(lambda cls=cls: cls(graph), args.loads) for name, cls in STORES.items()}
+    load = {name: median_ms(partial(cls, graph), args.loads) for name, cls in STORES.items()}
     stores = {name: cls(graph) for name, cls in STORES.items()}
     print(f"\nload (median of {args.loads}):")
     for name, ms in load.items():
@@ -64,7 +65,7 @@ def main() -> None:
             except QueryError:
                 times[store_name] = None  # this engine cannot run the query
                 continue
-            times[store_name] = median_ms(lambda s=store, n=name, p=params: run(s, n, p), args.runs)
+            times[store_name] = median_ms(partial(run, store, name, params), args.runs)
         ox_ms, rdf_ms = times["oxigraph"], times["rdflib"]
         if ox_ms is None or rdf_ms is None:
             failed.append(name)

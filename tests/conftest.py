@@ -95,7 +95,7 @@ def http(base_url: str) -> Iterator[object]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """Headless Chromium from Debian (tests/browser.py): a failure, never a skip, when it is missing."""
-    from browser import chromium
+    from tests.browser import chromium
 
     with chromium() as b:
         yield b

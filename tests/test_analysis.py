@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from typing import TypedDict
 
 import pyoxigraph as ox
 import pytest
@@ -338,6 +339,13 @@ def _onto_quads() -> list[ox.Quad]:
 
 _ONTO = _onto_quads()
 
+class MechanismSpec(TypedDict):
+    """One synthetic mechanism: its member countries and its work areas (a set of foci, a set of modalities each)."""
+
+    members: set[str]
+    work: list[tuple[set[str], set[str]]]
+
+
 mechanism_st = st.fixed_dictionaries({
     "members": st.sets(st.sampled_from(COUNTRIES), max_size=4),
     "work": st.lists(st.tuples(st.sets(st.sampled_from(FOCI), min_size=1, max_size=2),
@@ -345,7 +353,7 @@ mechanism_st = st.fixed_dictionaries({
 })
 
 
-def _store(mechs: dict[str, dict], *, split: bool = False, repeat: int = 1) -> OxigraphStore:
+def _store(mechs: dict[str, MechanismSpec], *, split: bool = False, repeat: int = 1) -> OxigraphStore:
     """A graph in our model: each mechanism with its members and work areas (a set of foci, a set of
     modalities each). ``split`` states each focus of a phrase as a phrase of its own; ``repeat`` states every
     phrase several times: neither changes what a mechanism does, so neither may change a score."""
@@ -385,7 +393,7 @@ def _store(mechs: dict[str, dict], *, split: bool = False, repeat: int = 1) -> O
 
 def _pairs(store: OxigraphStore) -> dict[frozenset[str], tuple[float, str, int]]:
     ix = AnalysisIndex(store)
-    out = {}
+    out: dict[frozenset[str], tuple[float, str, int]] = {}
     for a, b in itertools.combinations(ix.mechanisms, 2):
         p = compare(ix, a, b)
         out[frozenset((p.a.id, p.b.id))] = (p.score, p.level, len(p.shared_countries))
@@ -396,7 +404,7 @@ def _pairs(store: OxigraphStore) -> dict[frozenset[str], tuple[float, str, int]]
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.sampled_from(["m1", "m2", "m3", "m4"]), mechanism_st, min_size=2, max_size=4))
-def test_method_properties(mechs: dict[str, dict]) -> None:
+def test_method_properties(mechs: dict[str, MechanismSpec]) -> None:
     scores = _pairs(_store(mechs))
     # no size artefact: splitting phrases into one focus each, or repeating them, changes nothing
     assert _pairs(_store(mechs, split=True)) == scores
@@ -410,7 +418,7 @@ def test_method_properties(mechs: dict[str, dict]) -> None:
 
 
 def test_identical_work_is_a_risk_and_unrelated_work_is_distinct() -> None:
-    same = {"members": {"CHN", "JPN"}, "work": [({"acid-deposition"}, {"monitoring"})]}
+    same: MechanismSpec = {"members": {"CHN", "JPN"}, "work": [({"acid-deposition"}, {"monitoring"})]}
     scores = _pairs(_store({"m1": same, "m2": same,
                             "m3": {"members": {"MNG"}, "work": [({"low-carbon-city"}, set())]}}))
     assert scores[frozenset(("m1", "m2"))] == (1.0, "risk", 2)
@@ -451,7 +459,7 @@ def test_the_top_pairs_of_one_mechanism_are_those_of_the_full_ranking(analyst: A
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.sampled_from(["m1", "m2", "m3", "m4", "m5"]), mechanism_st, min_size=3, max_size=5))
-def test_bounded_search_is_exact_on_synthetic_graphs(mechs: dict[str, dict]) -> None:
+def test_bounded_search_is_exact_on_synthetic_graphs(mechs: dict[str, MechanismSpec]) -> None:
     ix = AnalysisIndex(_store(mechs))
     for m in ix.mechanisms:
         fast = duplication(ix, mechanism=m, limit=2)
@@ -472,7 +480,9 @@ def test_the_index_is_kept_per_build_and_read_back_identical(store: OxigraphStor
     for ix in (again, fresh):
         assert ix.mechanisms == first.mechanisms and len(ix.evidence) == len(first.evidence)
         assert (ix.work_matrix == first.work_matrix).all() and (ix.member_matrix == first.member_matrix).all()
-    neaspec = first.unit("neaspec").iri
+    unit = first.unit("neaspec")
+    assert unit is not None
+    neaspec = unit.iri
     assert duplication(again, mechanism=neaspec) == duplication(fresh, mechanism=neaspec)
 
 

@@ -29,13 +29,13 @@ from typing import Any
 
 import httpx
 import pytest
-from browser import Browser
 
 from neaspec_kg import cli
 from neaspec_kg.analysis import Analyst
 from neaspec_kg.build import ValidatedGraph
 from neaspec_kg.graph import select
 from neaspec_kg.models import OverlapAnswer
+from tests.browser import Browser
 
 FOCUS = "air quality"
 DC = "http://purl.org/dc/terms/"

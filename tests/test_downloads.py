@@ -25,7 +25,6 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from browser import Browser
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -35,6 +34,7 @@ from api.matrix import SHORT, STATUSES
 from neaspec_kg import views
 from neaspec_kg.cli import main
 from neaspec_kg.models import CoverageMatrix
+from tests.browser import Browser
 
 SVG = "{http://www.w3.org/2000/svg}"
 #: vis-network shape -> the SVG element drawing it

@@ -28,7 +28,6 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
-from browser import Browser, chromium
 
 from api import i18n
 from neaspec_kg import views
@@ -36,6 +35,7 @@ from neaspec_kg.analysis import LEVEL_LABELS, Analyst
 from neaspec_kg.analysis.profiles import Profiles
 from neaspec_kg.graph import select
 from neaspec_kg.store import OxigraphStore
+from tests.browser import Browser, chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGS = i18n.CATALOGUES
@@ -55,7 +55,7 @@ PAGES = {"/": "Environmental cooperation mechanisms in North-East Asia", "/matri
 def extracted() -> dict[str, list[tuple[str, int]]]:
     """Every msgid in the configured sources with where it occurs, extracted now with Babel's API."""
     with (ROOT / "babel.cfg").open(encoding="utf-8") as f:
-        method_map, options_map = parse_mapping_cfg(f)  # type: ignore[no-untyped-call]
+        method_map, options_map = parse_mapping_cfg(f)
     found: dict[str, list[tuple[str, int]]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(str(ROOT), method_map, options_map):
         msgid = message[0] if isinstance(message, tuple) else message

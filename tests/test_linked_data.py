@@ -15,17 +15,19 @@ from rdflib.compare import isomorphic
 
 from neaspec_kg.namespaces import ID, NK, ONTOLOGY_GRAPH, ONTOLOGY_IRI, OWL, RDF, RDFS, SKOS, XSD
 from neaspec_kg.store import OxigraphStore
+from tests.terms import Term, literal, value
 
 EANET = ID + "mechanism/eanet"
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 PROBLEM = "application/problem+json"
 
 
-def rdf(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+def rdf(term: Term) -> rdflib.term.Node:
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, ox.BlankNode):
         return rdflib.BNode(term.value)
+    term = literal(term)
     if term.language:
         return rdflib.Literal(term.value, lang=term.language)
     dt = term.datatype.value
@@ -135,8 +137,10 @@ def test_lists_come_with_their_members(http: httpx.Client, store: OxigraphStore)
     """A resource pointing to an RDF list gets the list's nodes too, or the list would be unreadable."""
     iri = ID + "collection/implementation-levels"
     got = parse(http.get("/id/collection/implementation-levels", headers={"Accept": "text/turtle"}).content, "turtle")
-    items = list(rdflib.collection.Collection(got, got.value(rdflib.URIRef(iri), rdflib.URIRef(SKOS + "memberList"))))
-    levels = {q.subject.value for q in store.oxigraph.quads_for_pattern(
+    members = got.value(rdflib.URIRef(iri), rdflib.URIRef(SKOS + "memberList"))
+    assert members is not None, "the collection's memberList is missing"
+    items = list(rdflib.collection.Collection(got, members))
+    levels = {value(q.subject) for q in store.oxigraph.quads_for_pattern(
         None, ox.NamedNode(RDF + "type"), ox.NamedNode(NK + "ImplementationLevel"), ox.DefaultGraph())}
     assert {str(i) for i in items} == levels and len(items) == len(levels)
     page = http.get("/id/collection/implementation-levels", headers={"Accept": "text/html"}).text
@@ -224,9 +228,9 @@ def test_resource_page_lists_every_triple_with_its_sources(http: httpx.Client, s
 
 
 def test_resource_page_in_another_language(http: httpx.Client, store: OxigraphStore) -> None:
-    zh = next(q.object.value for q in store.oxigraph.quads_for_pattern(
+    zh = next(literal(q.object).value for q in store.oxigraph.quads_for_pattern(
         ox.NamedNode(ID + "country/CHN"), ox.NamedNode(SKOS + "prefLabel"), None, ox.DefaultGraph())
-        if q.object.language == "zh")
+        if literal(q.object).language == "zh")
     page = tables_of(http.get("/id/country/CHN", params={"lang": "zh"}, headers={"Accept": "text/html"}).text)
     assert page.h1.strip() == zh
 

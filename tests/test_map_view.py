@@ -25,7 +25,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser import Browser
 
 from api.map_page import GEO_FILE, shapes
 from neaspec_kg.analysis import Analyst
@@ -34,6 +33,7 @@ from neaspec_kg.analysis.profiles import Profiles
 from neaspec_kg.graph import select
 from neaspec_kg.namespaces import ID, NK, ORG
 from neaspec_kg.store import OxigraphStore
+from tests.browser import Browser
 
 ROOT = Path(__file__).resolve().parents[1]
 SVG_NS = "{http://www.w3.org/2000/svg}"

@@ -69,6 +69,7 @@ def executed(kernel_env: None) -> dict[str, Any]:
 def tagged(nb: nbformat.NotebookNode, tag: str) -> nbformat.NotebookNode:
     cells = [c for c in nb.cells if tag in c.get("metadata", {}).get("tags", [])]
     assert len(cells) == 1, f"expected one cell tagged {tag!r}, found {len(cells)}"
+    assert isinstance(cells[0], nbformat.NotebookNode)
     return cells[0]
 
 

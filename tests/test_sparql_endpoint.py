@@ -21,17 +21,19 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from typing import Any, TypeVar
 from urllib.parse import quote
+from xml.dom.minidom import Document
 
 import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
 from fastapi import FastAPI
-from live_server import live_server
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from rdflib.query import ResultRow
 from SPARQLWrapper import CSV, JSON, POST, POSTDIRECTLY, TURTLE, XML, SPARQLWrapper
 
 from api.app import create_app
@@ -44,6 +46,7 @@ from neaspec_kg.catalogue import NamedQuery, catalogue
 from neaspec_kg.graph import run
 from neaspec_kg.namespaces import NK, SOURCE
 from neaspec_kg.store import OxigraphStore
+from tests.live_server import live_server
 
 SETTINGS = Settings(query_timeout_s=2.0, max_rows=5000, workers=2, queue_limit=1, cors_origins=("*",))
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -52,6 +55,7 @@ ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 PROBLEM = "application/problem+json"
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- fixtures and helpers
@@ -97,14 +101,22 @@ def assert_still_answering(client: httpx.Client, triples: int) -> None:
     assert count_via_endpoint(client) == triples
 
 
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> dict:
+def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["status"] == status and body["title"]
     if slug:
         assert body["type"].endswith("/" + slug), body
     return body
+
+
+def converted(sw: SPARQLWrapper, kind: type[T]) -> T:
+    """SPARQLWrapper's answer, converted as the return format asks, checked to be of the type that format gives
+    (a dict for JSON, a DOM document for XML results, an rdflib Graph for RDF/XML, bytes for CSV and Turtle)."""
+    result = sw.queryAndConvert()
+    assert isinstance(result, kind), f"expected {kind.__name__}, got {type(result).__name__}"
+    return result
 
 
 class Listener:
@@ -160,11 +172,11 @@ def test_sparqlwrapper_select_json_matches_the_main_store(endpoint: str, store: 
     sw = SPARQLWrapper(endpoint)
     sw.setQuery(query)
     sw.setReturnFormat(JSON)
-    remote = {b["g"]["value"]: int(b["n"]["value"]) for b in sw.queryAndConvert()["results"]["bindings"]}
+    remote = {b["g"]["value"]: int(b["n"]["value"]) for b in converted(sw, dict)["results"]["bindings"]}
     local = {r["g"].value: int(r["n"].value) for r in store.select(query)}
     assert remote == local and len(remote) > 1
     sw.setQuery(COUNT)
-    assert sw.queryAndConvert()["results"]["bindings"][0]["n"]["value"] == store.select(COUNT)[0]["n"].value
+    assert converted(sw, dict)["results"]["bindings"][0]["n"]["value"] == store.select(COUNT)[0]["n"].value
 
 
 def test_sparqlwrapper_xml_csv_and_ask(endpoint: str, store: OxigraphStore) -> None:
@@ -176,17 +188,17 @@ def test_sparqlwrapper_xml_csv_and_ask(endpoint: str, store: OxigraphStore) -> N
     sw.setQuery(query)
     sw.setReturnFormat(XML)
     sw.setMethod(POST)  # form-encoded POST
-    doc = sw.queryAndConvert()
+    doc = converted(sw, Document)
     results = doc.getElementsByTagName("result")
     assert len(results) == len(expected)
     sw.setReturnFormat(CSV)
     sw.setRequestMethod(POSTDIRECTLY)  # application/sparql-query
-    rows = list(csv.DictReader(io.StringIO(sw.queryAndConvert().decode("utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(converted(sw, bytes).decode("utf-8"))))
     assert {(r["m"], r["label"]) for r in rows} == expected
     sw = SPARQLWrapper(endpoint)
     sw.setQuery(f"ASK {{ ?m a <{NK}Mechanism> }}")
     sw.setReturnFormat(JSON)
-    assert sw.queryAndConvert()["boolean"] is True
+    assert converted(sw, dict)["boolean"] is True
 
 
 def test_sparqlwrapper_construct(endpoint: str, store: OxigraphStore) -> None:
@@ -200,13 +212,16 @@ def test_sparqlwrapper_construct(endpoint: str, store: OxigraphStore) -> None:
     graph = sw.queryAndConvert()
     assert isinstance(graph, rdflib.Graph) and isomorphic(graph, expected)
     sw.setReturnFormat(TURTLE)
-    assert isomorphic(rdflib.Graph().parse(data=sw.queryAndConvert(), format="turtle"), expected)
+    assert isomorphic(rdflib.Graph().parse(data=converted(sw, bytes), format="turtle"), expected)
 
 
 def test_rdflib_sparqlstore_graph_query(endpoint: str, store: OxigraphStore) -> None:
     graph = rdflib.Graph(store=SPARQLStore(endpoint, returnFormat="json"))
     query = f"SELECT ?m ?a WHERE {{ ?m a <{NK}Mechanism> ; <{NK}acronym> ?a }} ORDER BY ?a"
-    rows = [(str(r.m), str(r.a)) for r in graph.query(query)]
+    rows = []
+    for r in graph.query(query):
+        assert isinstance(r, ResultRow), r
+        rows.append((str(r.m), str(r.a)))
     assert rows == [(r["m"].value, r["a"].value) for r in store.select(query)]
     assert rows
     ask = graph.query(f"ASK {{ ?m a <{NK}Mechanism> }}")
@@ -367,7 +382,8 @@ def test_service_description(client: httpx.Client, endpoint: str, validated: Val
                        "Turtle", "N-Triples", "JSON-LD", "RDF_XML"}
     dataset = graph.value(service, SD.defaultDataset)
     default = graph.value(dataset, SD.defaultGraph)
-    assert graph.value(default, VOID.triples).toPython() == triples
+    count = graph.value(default, VOID.triples)
+    assert isinstance(count, rdflib.Literal) and count.toPython() == triples
     names = {str(graph.value(ng, SD.name)) for ng in graph.objects(dataset, SD.namedGraph)}
     assert names == validated.graph_names
 
@@ -382,8 +398,9 @@ def test_editor_page(client: httpx.Client, triples: int, store: OxigraphStore) -
     links = re.findall(r'<(?:link|script)\b[^>]*\b(?:src|href)="([^"]*)"', page)  # what the browser loads
     assert "/static/vendor/yasgui/yasgui.min.js" in links and "/static/sparql-editor.js" in links
     assert all(link.startswith("/static/") or link.startswith("data:") for link in links), links
-    config = json.loads(re.search(r'<script type="application/json" id="nk-sparql-config">(.*?)</script>',
-                                  page, re.DOTALL).group(1))
+    found = re.search(r'<script type="application/json" id="nk-sparql-config">(.*?)</script>', page, re.DOTALL)
+    assert found, "the editor's configuration is on the page"
+    config = json.loads(found.group(1))
     assert config["endpoint"] == "/sparql"
     queries = catalogue()
     assert [e["name"] for e in config["examples"]] == list(queries)
@@ -414,7 +431,9 @@ def test_editor_page_escapes_catalogue_text(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr("api.sparql.catalogue", lambda: {"x": fake})
     page = editor_page("", "http://127.0.0.1/sparql", SETTINGS)
     assert "<script>alert" not in page and "<b>" not in page
-    config = json.loads(re.search(r'id="nk-sparql-config">(.*?)</script>', page, re.DOTALL).group(1))
+    found = re.search(r'id="nk-sparql-config">(.*?)</script>', page, re.DOTALL)
+    assert found, "the editor's configuration is on the page"
+    config = json.loads(found.group(1))
     assert config["examples"][0]["title"] == hostile and hostile in config["examples"][0]["query"]
 
 
@@ -501,7 +520,7 @@ def test_service_words_in_strings_comments_and_iris_are_not_service_calls(client
 def test_workers_cannot_connect_even_if_the_scan_were_bypassed(listener: Listener) -> None:
     """Defence in depth: a SERVICE handed straight to a worker fails in the worker, nothing connects."""
     quad = ox.Quad(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.Literal("o"), ox.NamedNode("urn:g"))
-    pool = QueryPool(ox.serialize([quad], format=ox.RdfFormat.N_QUADS), workers=1, timeout_s=5)
+    pool = QueryPool(ox.serialize([quad], format=ox.RdfFormat.N_QUADS) or b"", workers=1, timeout_s=5)
 
     async def attempt() -> tuple[bool, str]:
         await pool.start()
@@ -744,7 +763,7 @@ def test_settings_from_env() -> None:
 def test_pool_restarts_in_a_new_event_loop() -> None:
     """An app's lifespan may run more than once (test clients do that): the pool starts again cleanly."""
     quad = ox.Quad(ox.NamedNode("urn:s"), ox.NamedNode("urn:p"), ox.Literal("o"), ox.NamedNode("urn:g"))
-    pool = QueryPool(ox.serialize([quad], format=ox.RdfFormat.N_QUADS), workers=1, timeout_s=5)
+    pool = QueryPool(ox.serialize([quad], format=ox.RdfFormat.N_QUADS) or b"", workers=1, timeout_s=5)
 
     async def once() -> bytes:
         await pool.start()

@@ -14,7 +14,7 @@ import rdflib.compare
 
 from neaspec_kg import catalogue
 from neaspec_kg.graph import run
-from neaspec_kg.store import OxigraphStore, QueryError, RdflibStore
+from neaspec_kg.store import OxigraphStore, QueryError, RdflibStore, Rows
 
 #: queries rdflib 7 fails on, and why (all are valid SPARQL 1.1 that Oxigraph runs)
 RDFLIB_GAPS = {
@@ -39,7 +39,7 @@ def _value(text: str) -> tuple[str, object]:
         return ("s", tuple(sorted(re.split(r" \| |, | |\|", text))))
 
 
-def _canonical(result):
+def _canonical(result: Rows | bool | rdflib.Graph) -> object:
     """Rows as sorted tuples (an empty GROUP_CONCAT counts as unbound: rdflib leaves it out where the
     spec and Oxigraph give ""; blank-node labels are each store's own), graphs up to blank-node
     renaming, booleans as they are."""
@@ -52,7 +52,7 @@ def _canonical(result):
     return result
 
 
-def _same(a, b) -> bool:
+def _same(a: Rows | bool | rdflib.Graph, b: Rows | bool | rdflib.Graph) -> bool:
     if isinstance(a, rdflib.Graph) and isinstance(b, rdflib.Graph):
         return rdflib.compare.isomorphic(a, b)
     return _canonical(a) == _canonical(b)

@@ -28,8 +28,6 @@ import httpx
 import networkx as nx
 import pyoxigraph as ox
 import pytest
-from browser import Browser
-from live_server import live_server
 
 from api.app import create_app
 from api.settings import Settings
@@ -42,6 +40,9 @@ from neaspec_kg.graph import select
 from neaspec_kg.namespaces import ID, SKOS
 from neaspec_kg.namespaces import country as country_iri
 from neaspec_kg.store import OxigraphStore, SparqlStore
+from tests.browser import Browser
+from tests.live_server import live_server
+from tests.terms import literal
 
 SETTINGS = Settings(workers=1, queue_limit=4)
 FOCUS = "air quality"
@@ -121,7 +122,7 @@ def expected_mechanism(store: SparqlStore, mid: str) -> Expected:
 
 def pref_label(store: OxigraphStore, iri: str, lang: str) -> str:
     """A resource's preferred label in ``lang``, else English, read from the quads (not our queries)."""
-    labels = {q.object.language: q.object.value for q in store.oxigraph.quads_for_pattern(
+    labels = {literal(q.object).language: literal(q.object).value for q in store.oxigraph.quads_for_pattern(
         ox.NamedNode(iri), ox.NamedNode(SKOS + "prefLabel"), None, ox.DefaultGraph())}
     return labels.get(lang) or labels["en"]
 

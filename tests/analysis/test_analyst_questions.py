@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from neaspec_kg.analysis import Analyst, UnknownFocusError
 from neaspec_kg.cli import main
@@ -86,7 +87,7 @@ def ask_cli(ask: dict[str, Any]) -> Any:
     if kind == "overlap":
         args = ["overlap", ask["focus"], "--include-related", "--min-evidence", ask.get("min_evidence", "engagement")]
         args += ["--country", ask["country"]] if ask.get("country") else []
-        model: type = OverlapAnswer
+        model: type[BaseModel] = OverlapAnswer
     elif kind == "pair":
         args, model = ["pair", ask["a"], ask["b"]], PairAnswer
     elif kind == "duplicates_of":
@@ -119,7 +120,7 @@ def ask_rest(client: Any, ask: dict[str, Any]) -> Any:
                   "min_evidence": ask.get("min_evidence", "engagement")}
         params |= {k: ask[k] for k in ("country", "as_of") if ask.get(k)}
         r = client.get("/overlap", params=params)
-        model: type = OverlapAnswer
+        model: type[BaseModel] = OverlapAnswer
     elif kind == "pair":
         when = {"as_of": ask["as_of"]} if ask.get("as_of") else {}
         r = client.get(f"/duplication/pairs/{ask['a']}/{ask['b']}", params=when)
@@ -200,8 +201,8 @@ def check_answer(q: dict[str, Any], a: Any) -> None:
         for m in e.get("includes", []):
             assert m in others, why
         for m in e.get("excludes", []):
-            covering = {p.b.id for p in a.pairs if p.level in COVERING}
-            assert m not in covering, why
+            covering_ids = {p.b.id for p in a.pairs if p.level in COVERING}
+            assert m not in covering_ids, why
     elif kind == "check":
         covering = [m for m in a.matches if m.level in COVERING and not m.own]
         ids = [_unit_ids(m.unit) for m in covering]

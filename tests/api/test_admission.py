@@ -79,12 +79,17 @@ def narrow(validated: ValidatedGraph) -> Iterator[tuple[str, WorkGate]]:
         yield url, app.state.rest.gate
 
 
+Params = dict[str, str | int | float]
+
+
 def test_memoised_answers_and_healthz_never_wait_for_the_gate(narrow: tuple[str, WorkGate]) -> None:
     url, gate = narrow
-    memoised = [("/overlap", {"focus": "air quality"}), ("/map", {"format": "json"}), ("/map", {}),
-                ("/matrix", {}), ("/matrix/countries", {"format": "csv"}), ("/timeline", {})]
-    fresh = [("/duplication", {"limit": 7, "min_score": 0.123}), ("/map", {"as_of": "2011-02-03"}),
-             ("/matrix", {"as_of": "2011-02-03", "format": "json"})]
+    memoised: list[tuple[str, Params]] = [
+        ("/overlap", {"focus": "air quality"}), ("/map", {"format": "json"}), ("/map", {}),
+        ("/matrix", {}), ("/matrix/countries", {"format": "csv"}), ("/timeline", {})]
+    fresh: list[tuple[str, Params]] = [
+        ("/duplication", {"limit": 7, "min_score": 0.123}), ("/map", {"as_of": "2011-02-03"}),
+        ("/matrix", {"as_of": "2011-02-03", "format": "json"})]
     with httpx.Client(base_url=url, timeout=30) as client:
         for path, params in memoised:
             assert client.get(path, params=params).status_code == 200, path  # now memoised

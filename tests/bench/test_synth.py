@@ -13,6 +13,7 @@ from neaspec_kg.build import ValidatedGraph, build
 from neaspec_kg.config import PROJECT_ROOT, Paths
 from neaspec_kg.namespaces import ID, NK, ORG, RDF
 from neaspec_kg.store import OxigraphStore
+from tests.terms import value
 
 N = 150
 SEED = 7
@@ -34,13 +35,13 @@ def graph(synth: tuple[Path, dict[str, int]]) -> ValidatedGraph:
     return build(Paths(ontology_dir=PROJECT_ROOT / "ontology", data_dir=synth[0]), use_cache=False)
 
 
-def _objects_by_subject(graph: ValidatedGraph, predicate: str, subject_type: str | None = None) -> dict[str, set]:
-    typed = {q.subject.value for q in graph.quads
-             if q.predicate.value == RDF + "type" and q.object.value == subject_type} if subject_type else None
-    out: dict[str, set] = defaultdict(set)
+def _objects_by_subject(graph: ValidatedGraph, predicate: str, subject_type: str | None = None) -> dict[str, set[str]]:
+    typed = {value(q.subject) for q in graph.quads
+             if q.predicate.value == RDF + "type" and value(q.object) == subject_type} if subject_type else None
+    out: dict[str, set[str]] = defaultdict(set)
     for q in graph.quads:
-        if q.predicate.value == predicate and (typed is None or q.subject.value in typed):
-            out[q.subject.value].add(q.object.value)
+        if q.predicate.value == predicate and (typed is None or value(q.subject) in typed):
+            out[value(q.subject)].add(value(q.object))
     return out
 
 
@@ -59,13 +60,13 @@ def test_layout_and_determinism(synth: tuple[Path, dict[str, int]], tmp_path: Pa
 
 
 def test_builds_and_validates(graph: ValidatedGraph) -> None:
-    mechanisms = {q.subject.value for q in graph.quads
-                  if q.predicate.value == RDF + "type" and q.object.value == NK + "Mechanism"}
+    mechanisms = {value(q.subject) for q in graph.quads
+                  if q.predicate.value == RDF + "type" and value(q.object) == NK + "Mechanism"}
     assert len(mechanisms) == N  # subregional ones too, through the entailed superclass type
-    countries = {q.subject.value for q in graph.quads
-                 if q.predicate.value == RDF + "type" and q.object.value == NK + "Country"}
+    countries = {value(q.subject) for q in graph.quads
+                 if q.predicate.value == RDF + "type" and value(q.object) == NK + "Country"}
     assert len(countries) == 195
-    ontology = sum(1 for q in graph.quads if q.graph_name.value == "https://w3id.org/neaspec-kg/ontology")
+    ontology = sum(1 for q in graph.quads if q.graph_name == ox.NamedNode("https://w3id.org/neaspec-kg/ontology"))
     per_mechanism = (len(graph.quads) - ontology) / N
     assert 180 <= per_mechanism <= 320, per_mechanism
 
@@ -98,8 +99,8 @@ def test_distribution(graph: ValidatedGraph) -> None:
 
     # the rest of the model is there too
     def typed(cls: str) -> set[str]:
-        return {q.subject.value for q in graph.quads
-                if q.predicate.value == RDF + "type" and q.object.value == NK + cls}
+        return {value(q.subject) for q in graph.quads
+                if q.predicate.value == RDF + "type" and value(q.object) == NK + cls}
     for cls in ("StrategicPlan", "ProgrammeArea", "PlannedActivity", "Platform", "Proposal", "Engagement"):
         assert typed(cls), f"no nk:{cls}"
     since = {q.object.datatype.value.rsplit("#", 1)[-1] for q in graph.quads

@@ -24,10 +24,9 @@ def embedded(store: OxigraphStore) -> Analyst:
 @pytest.fixture(scope="module")
 def remote_api(remote_url: str) -> Iterator[httpx.Client]:
     """The whole server (``serve --store URL``) over the remote store."""
-    from live_server import live_server
-
     from api.app import create_app
     from api.settings import Settings
+    from tests.live_server import live_server
 
     app = create_app(Settings(query_timeout_s=5.0, workers=2, max_response_bytes=200_000), store_url=remote_url)
     with live_server(app) as url, httpx.Client(base_url=url, timeout=60) as client:

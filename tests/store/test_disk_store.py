@@ -34,7 +34,6 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
-from live_server import live_server
 
 from api.app import create_app
 from api.query_pool import QueryEvaluationError, QueryJob, QueryPool, WorkerCrashed
@@ -44,10 +43,18 @@ from neaspec_kg.build import META_FILE, STORE_SUFFIX, ValidatedGraph, build, ope
 from neaspec_kg.config import PROJECT_ROOT, Paths
 from neaspec_kg.graph import run
 from neaspec_kg.store import OxigraphStore, Rows
+from tests.live_server import live_server
 
 ROOT = str(PROJECT_ROOT)
 COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 COUNT_NAMED = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+
+def count(store: ox.Store, query: str) -> int:
+    """The ?n of a one-row SELECT (COUNT(*) AS ?n), asked of a pyoxigraph store directly."""
+    solutions = store.query(query)
+    assert isinstance(solutions, ox.QuerySolutions), f"a SELECT answers with solutions, got {solutions!r}"
+    return int(next(iter(solutions))["n"].value)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -157,8 +164,8 @@ def test_a_cached_build_writes_a_complete_store_and_keeps_no_quads(real: Validat
     assert real._quads is None, "a cached build does not hold its quads in memory"
     # the summary matches what the store itself counts, and the quads read back from the cache
     store = ox.Store.read_only(str(path))
-    assert int(next(iter(store.query(COUNT_ALL)))["n"].value) == meta["default_triples"]  # type: ignore[call-overload]
-    named = int(next(iter(store.query(COUNT_NAMED)))["n"].value)  # type: ignore[call-overload]
+    assert count(store, COUNT_ALL) == meta["default_triples"]
+    named = count(store, COUNT_NAMED)
     assert named == meta["quads"] == len(set(real.quads))  # a store is a set: a quad stated twice counts once
     assert real.graph_names == set(meta["named_graphs"])
 
@@ -410,9 +417,8 @@ def test_the_descriptor_cap_forbids_files_and_sockets_after_the_store_opens(
     assert failures.strip("[ ") == ", ".join([str(errno.EMFILE)] * 3), out.stdout
     named, joined, unopened_at_open = (int(x) for x in rest.split())
     reference = ox.Store.read_only(str(path))  # the same counts, read with no cap
-    assert named == int(next(iter(reference.query(COUNT_NAMED)))["n"].value)  # type: ignore[call-overload]
-    assert joined == int(next(iter(reference.query(  # type: ignore[call-overload]
-        "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o . ?x ?q ?s }")))["n"].value)
+    assert named == count(reference, COUNT_NAMED)
+    assert joined == count(reference, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o . ?x ?q ?s }")
     if which == "many-tables":
         assert unopened_at_open > 0, "the store should have files RocksDB does not open by itself"
 
@@ -505,9 +511,9 @@ def test_serve_with_two_workers_answers_from_two_processes_over_one_store(data_c
         readers = [pid for pid in map(int, filter(str.isdigit, os.listdir("/proc")))
                    if _opens_any(pid, tables)]
         assert set(pids) <= set(readers) and len(readers) >= 4, readers
-        count = httpx.post(base + "/sparql", data={"query": COUNT_NAMED},
-                           headers={"Accept": "application/sparql-results+json"}, timeout=30)
-        assert int(count.json()["results"]["bindings"][0]["n"]["value"]) == answers[0]["quads"]
+        counted = httpx.post(base + "/sparql", data={"query": COUNT_NAMED},
+                             headers={"Accept": "application/sparql-results+json"}, timeout=30)
+        assert int(counted.json()["results"]["bindings"][0]["n"]["value"]) == answers[0]["quads"]
     finally:
         server.send_signal(signal.SIGTERM)
         try:
