@@ -15,7 +15,6 @@ in ``api`` because the library must not import the web layer; the command line i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -32,8 +31,8 @@ from neaspec_kg import __version__, views
 from neaspec_kg.analysis import Analyst, DateError, UnknownFocusError, UnknownUnitError
 from neaspec_kg.graph import select
 from neaspec_kg.index.periods import parse_as_of
-from neaspec_kg.models import CountryRef, MechanismOnFocus, OverlapAnswer, SourceRef, UnitRef
-from neaspec_kg.namespaces import country as country_iri
+from neaspec_kg.labels import Names
+from neaspec_kg.models import CountryRef, MechanismOnFocus, OverlapAnswer, SourceRef
 from neaspec_kg.references import References
 
 _DOC = ENV.get_template("brief.html")
@@ -54,32 +53,6 @@ WORDS = (N_("stated focus area"), N_("programme area of its strategic plan"),
 #: geometry of the network figure (SVG user units; it scales to the page width)
 FIG_W, MECH_Y, COUNTRY_Y, FIG_H, PAD, MIN_GAP = 800, 30, 236, 280, 48, 96
 DC = "http://purl.org/dc/terms/"
-
-
-@dataclass
-class Names:
-    """Labels in the reader's language where the graph has one (English, as the answers give it, otherwise)."""
-
-    by_iri: dict[str, str] = field(default_factory=dict)
-
-    def unit(self, u: UnitRef) -> str:
-        return u.acronym or self.by_iri.get(u.iri, u.label)
-
-    def unit_full(self, u: UnitRef) -> str:
-        return self.by_iri.get(u.iri, u.label)
-
-    def country(self, c: CountryRef) -> str:
-        return self.by_iri.get(country_iri(c.id), c.label)
-
-    def concept(self, iri: str, label: str) -> str:
-        return self.by_iri.get(iri, label)
-
-
-def _names(analyst: Analyst, lang: str) -> Names:
-    if lang == "en":
-        return Names()
-    return Names({r["resource"].value: r["label"].value
-                  for r in select(analyst.store, "preferred-labels", {"lang": lang})})
 
 
 def _documents(analyst: Analyst, cited: list[SourceRef]) -> list[dict[str, str]]:
@@ -132,21 +105,21 @@ def _matrix_rows(analyst: Analyst, answer: OverlapAnswer, refs: References, name
                 "refs": refs.cite(c.sources)})
         out_rows.append({"label": names.concept(r.concept.iri, r.concept.label), "depth": r.depth,
                          "status": r.status, "delivered": r.delivered, "cells": cells})
-    return {"columns": [{"label": names.unit(u), "full": names.unit_full(u)} for u in columns],
-            "rows": out_rows, "absent": [names.unit(u) for u in m.mechanisms if u.id not in used]}
+    return {"columns": [{"label": names.short(u), "full": names.unit(u)} for u in columns],
+            "rows": out_rows, "absent": [names.short(u) for u in m.mechanisms if u.id not in used]}
 
 
 def _evidence_rows(ms: list[MechanismOnFocus], refs: References, names: Names) -> list[dict[str, Any]]:
     out = []
     for m in ms:
         for i, ev in enumerate(m.evidence):
-            out.append({"first": i == 0, "span": len(m.evidence), "mechanism": names.unit(m.mechanism),
-                        "mechanism_full": names.unit_full(m.mechanism), "kind": ev.kind,
+            out.append({"first": i == 0, "span": len(m.evidence), "mechanism": names.short(m.mechanism),
+                        "mechanism_full": names.unit(m.mechanism), "kind": ev.kind,
                         "kind_label": ev.kind_label, "delivered": ev.delivered,
                         "focus": [names.concept(c.iri, c.label) for c in ev.focus], "match": ev.match,
                         "text": ev.text, "note": ev.note, "level": ev.level or ev.status,
-                        "via": names.unit(ev.via) if ev.via else None,
-                        "counterpart": names.unit(ev.counterpart) if ev.counterpart else None,
+                        "via": names.short(ev.via) if ev.via else None,
+                        "counterpart": names.short(ev.counterpart) if ev.counterpart else None,
                         "status": m.country_status, "refs": refs.cite(ev.sources)})
     return out
 
@@ -172,7 +145,7 @@ def _network(analyst: Analyst, answer: OverlapAnswer, refs: References, names: N
 
     # too many boxes for one row: every other one a row lower, so no two boxes overlap
     stagger = len(order) > 1 and (FIG_W - 2 * PAD) / (len(order) - 1) < MIN_GAP
-    mech = [{"id": k, "label": names.unit(units[k]["ref"]), "full": names.unit_full(units[k]["ref"]),
+    mech = [{"id": k, "label": names.short(units[k]["ref"]), "full": names.unit(units[k]["ref"]),
              "delivered": units[k]["delivered"], "x": round(spread(len(order), i), 1),
              "y": MECH_Y + (40 if stagger and i % 2 else 0)}
             for i, k in enumerate(order)]
@@ -194,7 +167,7 @@ def _network(analyst: Analyst, answer: OverlapAnswer, refs: References, names: N
     nodes = [{"code": c, "label": names.country(countries[c]), "x": cx[c], "y": COUNTRY_Y,
               "shared": c in shared, "count": shared.get(c, 1)} for c in ccodes]
     edges = [{"x1": pos[k], "y1": top[k] + 14, "x2": cx[c], "y2": COUNTRY_Y - 9, "uncertain": u,
-              "shared": c in shared, "title": f"{names.unit(units[k]['ref'])} - {names.country(countries[c])}"}
+              "shared": c in shared, "title": f"{names.short(units[k]['ref'])} - {names.country(countries[c])}"}
              for k, c, u in links]
     # the table beside the figure: the same memberships, each with the sources the graph gives for it
     part: dict[str, dict[str, Any]] = {}
@@ -229,11 +202,11 @@ def render_brief(analyst: Analyst, focus: str, *, country: str | None = None, as
     """
     lang = language(lang)
     answer = analyst.overlap(focus, country=country, as_of=as_of, include_related=include_related)
-    names = _names(analyst, lang)
+    names = Names.of(analyst.store, lang)
     refs = References()
     delivered = _evidence_rows(answer.mechanisms, refs, names)
     planned = _evidence_rows(answer.planned_or_proposed, refs, names)
-    unit_names = {u.id: names.unit(u.ref()) for u in analyst.index.units.values()}
+    unit_names = {u.id: names.short(u.ref()) for u in analyst.index.units.values()}
     engagements = [{"party": unit_names.get(e.party, e.party),
                     "counterpart": unit_names.get(e.counterpart, e.counterpart),
                     "via": unit_names.get(e.via, e.via) if e.via else None, "types": e.types, "status": e.status,
@@ -249,9 +222,9 @@ def render_brief(analyst: Analyst, focus: str, *, country: str | None = None, as
     html = _DOC.render(
         _=gettext_for(lang), lang=lang, answer=answer, focus_labels=focus_labels,
         focus_concepts=[{"label": names.concept(c.iri, c.label), "kind": c.kind, "id": c.id} for c in answer.focus],
-        delivered=delivered, planned=planned, delivered_names=[names.unit(m.mechanism) for m in answer.mechanisms],
-        only_planned=[names.unit(m.mechanism) for m in answer.planned_or_proposed if not m.also_delivered],
-        more_planned=[names.unit(m.mechanism) for m in answer.planned_or_proposed if m.also_delivered],
+        delivered=delivered, planned=planned, delivered_names=[names.short(m.mechanism) for m in answer.mechanisms],
+        only_planned=[names.short(m.mechanism) for m in answer.planned_or_proposed if not m.also_delivered],
+        more_planned=[names.short(m.mechanism) for m in answer.planned_or_proposed if m.also_delivered],
         engagements=engagements, matrix=matrix, net=network,
         references=[{"n": i, "s": s} for i, s in enumerate(refs.items, 1)],
         documents=_documents(analyst, refs.items), generated=today or datetime.now(UTC).date().isoformat(),

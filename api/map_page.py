@@ -30,10 +30,8 @@ from api.i18n import N_, gettext_for
 from api.service import RestService, translate_errors
 from api.views import ENV, language, page
 from neaspec_kg.analysis import DateError, UnknownUnitError
-from neaspec_kg.analysis.map import MapCountry, ParticipationMap, participation_map
-from neaspec_kg.graph import select
-from neaspec_kg.models import UnitRef
-from neaspec_kg.namespaces import country as country_iri
+from neaspec_kg.analysis.map import ParticipationMap, participation_map
+from neaspec_kg.labels import Names
 
 HERE = Path(__file__).resolve().parent
 GEO_FILE = HERE / "geo" / "countries-110m.json"
@@ -105,29 +103,10 @@ def _overlaps(b: list[int], v: list[int]) -> bool:
     return b[0] < v[0] + v[2] and b[2] > v[0] and b[1] < v[1] + v[3] and b[3] > v[1]
 
 
-class Names:
-    """Labels in the reader's language from the graph (``preferred-labels``), English where it has none."""
-
-    def __init__(self, s: RestService, lang: str) -> None:
-        self.by_iri: dict[str, str] = {}
-        if lang != "en":
-            self.by_iri = {x["resource"].value: x["label"].value
-                           for x in select(s.store, "preferred-labels", {"lang": lang})}
-
-    def country(self, c: MapCountry) -> str:
-        return self.by_iri.get(country_iri(c.country.id), c.country.label)
-
-    def unit(self, u: UnitRef) -> str:
-        return self.by_iri.get(u.iri, u.label)
-
-    def short(self, u: UnitRef) -> str:
-        return u.acronym or self.by_iri.get(u.iri, u.label)
-
-
 def render(m: ParticipationMap, *, lang: str, extent: str, query: str, s: RestService) -> tuple[str, str]:
     """The page body and the bare SVG, from one template (the SVG is its ``svg`` block)."""
     _ = gettext_for(lang)
-    names = Names(s, lang)
+    names = Names.of(s.store, lang)
     units = {u.id: u for u in m.units}
 
     def short(ids: list[str]) -> list[str]:
@@ -140,7 +119,7 @@ def render(m: ParticipationMap, *, lang: str, extent: str, query: str, s: RestSe
     chosen = m.mechanism
     drawn, rows, missing = [], [], []
     for c in m.countries:
-        name = names.country(c)
+        name = names.country(c.country)
         if chosen is not None:
             status = c.status or "none"
             value: str | int = status
