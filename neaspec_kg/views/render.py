@@ -48,6 +48,9 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 VIEWS_URL = "/static/views"
 CSS_FILE = "nk.css"
 JS_FILE = "nk-graph.js"
+#: the site's one PNG pipeline and save() (also the figures' download buttons): nk-graph.js uses it, so every
+#: graph page loads it first (and a standalone file inlines it first)
+FIGURE_JS_FILE = "figure-download.js"
 
 
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
@@ -130,12 +133,12 @@ def render(view: View, *, standalone: bool = False, gettext: Translate | None = 
         "view": view, "served": not standalone, "nav": Markup(nav) if nav else "",
         "langs": [(c, LANG_NAMES[c]) for c in LANGS],
         "lang_query": lang_query, "version": __version__, "views_url": VIEWS_URL, "css_file": CSS_FILE,
-        "js_file": JS_FILE, "inline": standalone, "digest": view.digest or "unknown",
+        "js_file": JS_FILE, "figure_js_file": FIGURE_JS_FILE, "inline": standalone, "digest": view.digest or "unknown",
         "_": gettext or english, "lang_suffix": "" if view.lang == "en" else f"?lang={view.lang}",
     }
     if standalone:
         css = (ASSETS_DIR / CSS_FILE).read_text(encoding="utf-8")
-        js = (ASSETS_DIR / JS_FILE).read_text(encoding="utf-8")
+        js = "\n".join((ASSETS_DIR / f).read_text(encoding="utf-8") for f in (FIGURE_JS_FILE, JS_FILE))
         ctx |= {"css": _inert(css, "style"), "js": _inert(js, "script")}
     head = _HEAD.render(ctx)
     top = _TOP.render(ctx)

@@ -3,7 +3,11 @@
  * figure shows. The SVG is serialised as drawn (it is server-rendered and self-contained: no external fonts,
  * images or stylesheets), and the PNG is that SVG drawn onto a canvas at twice its size, so it is made in the
  * browser with nothing fetched from anywhere. Buttons are wired with addEventListener (the site's CSP allows
- * no inline handlers to be relied on). A figure may name its files with data-filename. */
+ * no inline handlers to be relied on). A figure may name its files with data-filename.
+ *
+ * The PNG pipeline (flatten: any image or canvas onto an opaque white canvas, encoded as a PNG Blob) and save()
+ * are the site's one copy: the graph pages (nk-graph.js, loaded after this script) make and save their
+ * pictures through window.nkFigure. */
 (function () {
   "use strict";
 
@@ -24,10 +28,11 @@
     var a = document.createElement("a");
     a.href = url;
     a.download = name;
+    a.hidden = true;
     document.body.appendChild(a);
     a.click();
     a.remove();
-    setTimeout(function () { URL.revokeObjectURL(url); }, 1000);
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
   }
 
   function size(svg) {
@@ -40,24 +45,32 @@
     return { w: Math.max(1, Math.round(w)), h: Math.max(1, Math.round(h)) };
   }
 
-  /* The PNG as a Blob (a Promise), also used by tests through window.nkFigurePng. */
+  /* ``source`` (an image or a canvas) drawn at width x height on an opaque white canvas, as a PNG Blob (a
+   * Promise). White, because a transparent PNG shows as black or a checkerboard in most viewers. */
+  function flatten(source, width, height) {
+    return new Promise(function (resolve, reject) {
+      var canvas = document.createElement("canvas");
+      canvas.width = width;
+      canvas.height = height;
+      var ctx = canvas.getContext("2d");
+      ctx.fillStyle = "#ffffff";
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.drawImage(source, 0, 0, canvas.width, canvas.height);
+      canvas.toBlob(function (blob) {
+        if (blob) resolve(blob); else reject(new Error("the browser could not encode the PNG"));
+      }, "image/png");
+    });
+  }
+
+  /* The figure's PNG as a Blob (a Promise), also used by tests through window.nkFigurePng. */
   function png(svg) {
     return new Promise(function (resolve, reject) {
       var dims = size(svg);
       var url = URL.createObjectURL(new Blob([serialise(svg)], { type: "image/svg+xml;charset=utf-8" }));
       var img = new Image();
       img.onload = function () {
-        var canvas = document.createElement("canvas");
-        canvas.width = dims.w * SCALE;
-        canvas.height = dims.h * SCALE;
-        var ctx = canvas.getContext("2d");
-        ctx.fillStyle = "#ffffff";
-        ctx.fillRect(0, 0, canvas.width, canvas.height);
-        ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
-        URL.revokeObjectURL(url);
-        canvas.toBlob(function (blob) {
-          if (blob) resolve(blob); else reject(new Error("the canvas gave no PNG"));
-        }, "image/png");
+        flatten(img, dims.w * SCALE, dims.h * SCALE).then(resolve, reject)
+          .then(function () { URL.revokeObjectURL(url); });
       };
       img.onerror = function () {
         URL.revokeObjectURL(url);
@@ -99,6 +112,7 @@
   }
 
   window.nkFigurePng = png;
+  window.nkFigure = { flatten: flatten, png: png, save: save };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();

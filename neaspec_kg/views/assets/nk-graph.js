@@ -168,23 +168,19 @@
     return document.querySelector("#mynetwork canvas");
   }
 
-  /* The canvas as it is drawn now (the reader's zoom and pan), flattened on white: vis-network paints on
-   * a transparent canvas, which most viewers show as black or a checkerboard. */
+  /* figure-download.js (loaded before this script, inlined before it in a standalone file) holds the one
+   * PNG pipeline and save(); without it the downloads say so in data-error instead of failing silently. */
+  function figure() {
+    if (!window.nkFigure) throw new Error("figure-download.js is not loaded on this page");
+    return window.nkFigure;
+  }
+
+  /* The canvas as it is drawn now (the reader's zoom and pan), at its size, flattened on white: vis-network
+   * paints on a transparent canvas. */
   function png() {
-    return new Promise(function (resolve, reject) {
-      var src = canvas();
-      if (!src) { reject(new Error("no network canvas on this page")); return; }
-      var out = document.createElement("canvas");
-      out.width = src.width;
-      out.height = src.height;
-      var ctx = out.getContext("2d");
-      ctx.fillStyle = "#ffffff";
-      ctx.fillRect(0, 0, out.width, out.height);
-      ctx.drawImage(src, 0, 0);
-      out.toBlob(function (blob) {
-        if (blob) resolve(blob); else reject(new Error("the browser could not encode the PNG"));
-      }, "image/png");
-    });
+    var src = canvas();
+    if (!src) return Promise.reject(new Error("no network canvas on this page"));
+    return figure().flatten(src, src.width, src.height);
   }
 
   function textWidth(text, size) {
@@ -329,15 +325,7 @@
   }
 
   function save(blob, name) {
-    var url = URL.createObjectURL(blob);
-    var a = document.createElement("a");
-    a.href = url;
-    a.download = name;
-    a.hidden = true;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+    figure().save(blob, name);
   }
 
   function download(kind) {
@@ -346,7 +334,7 @@
     var made = kind === "svg"
       ? Promise.resolve(new Blob([svg()], { type: "image/svg+xml" }))
       : png();
-    return made.then(function (blob) { save(blob, filename(kind)); return blob; }, function (err) {
+    return made.then(function (blob) { save(blob, filename(kind)); return blob; }).catch(function (err) {
       if (box) box.dataset.error = String(err && err.message || err);
       throw err;
     });
