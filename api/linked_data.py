@@ -31,6 +31,7 @@ from api.problems import PROBLEM_BASE, ProblemError
 from api.service import RestService
 from api.views import ENV, HTML, language, page
 from neaspec_kg import views
+from neaspec_kg.export import with_prefixes
 from neaspec_kg.graph import run, select
 from neaspec_kg.namespaces import ID, NK, ONTOLOGY_IRI, PREFIXES, RDF, RDFS, SKOS, XSD, local_id
 from neaspec_kg.store import Row, Term
@@ -73,22 +74,19 @@ def choose(request: Request, format_: str | None) -> str:
 
 
 
-def _bind(g: rdflib.Graph) -> None:
-    for prefix, ns in PREFIXES.items():
-        g.bind(prefix, ns, override=True, replace=True)
-
-
 def serialise(quads: list[tuple[Term, Term, Term, Term]], media: str) -> bytes:
-    """The quads as ``media``: triples formats merge the graphs (each triple once), quads formats keep them."""
+    """The quads as ``media``: triples formats merge the graphs (each triple once), quads formats keep them.
+
+    rdflib, not pyoxigraph (which serialises the SPARQL endpoint's answers): pyoxigraph 0.5 writes JSON-LD only
+    in expanded form (no ``@context``, ``prefixes`` ignored), and Turtle/TriG with every prefix it is given,
+    used or not, and no ``[ ]`` or ``( )`` for blank nodes and RDF lists; these pages are read by people."""
     fmt = RESOURCE_SERIALISERS[media]
     if fmt in {"trig", "nquads"}:
-        ds = rdflib.Dataset()
-        _bind(ds)
+        ds = with_prefixes(rdflib.Dataset())
         for s, p, o, g in quads:
             ds.graph(rdflib.URIRef(g.value)).add((s.to_rdflib(), p.to_rdflib(), o.to_rdflib()))
         return ds.serialize(format=fmt, encoding="utf-8")
-    graph = rdflib.Graph()
-    _bind(graph)
+    graph = with_prefixes(rdflib.Graph())
     for s, p, o, _g in quads:
         graph.add((s.to_rdflib(), p.to_rdflib(), o.to_rdflib()))
     if fmt == "json-ld":

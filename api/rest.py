@@ -24,7 +24,7 @@ from api.problems import ProblemError
 from api.service import RestService
 from neaspec_kg import catalogue, formatting
 from neaspec_kg.analysis import EVIDENCE_KINDS
-from neaspec_kg.export import FORMATS, TABLES, export, export_table
+from neaspec_kg.export import FORMATS, TABLES, export, export_table, with_prefixes
 from neaspec_kg.graph import run
 from neaspec_kg.models import (
     CheckAnswer,
@@ -251,7 +251,7 @@ def run_named(request: Request, s: RestService, name: str, format: str) -> Respo
         if format == "csv":
             return Response(formatting.to_csv(result, columns), media_type="text/csv; charset=utf-8")
         return Response(formatting.to_sparql_json(result, columns), media_type="application/sparql-results+json")
-    return Response(result.serialize(format="turtle"), media_type="text/turtle")
+    return Response(with_prefixes(result).serialize(format="turtle", encoding="utf-8"), media_type="text/turtle")
 
 
 def _operation(name: str) -> Callable[..., Response]:

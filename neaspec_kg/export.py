@@ -10,6 +10,7 @@ import csv
 import io
 import tempfile
 from pathlib import Path
+from typing import TypeVar
 
 import rdflib
 
@@ -31,6 +32,16 @@ TABLES = {
 }
 ALL_FORMATS = [*FORMATS, *TABLES]
 
+G = TypeVar("G", bound=rdflib.Graph)
+
+
+def with_prefixes(target: G) -> G:
+    """``target`` (a graph or a dataset) with the project's prefixes bound (nk:, mech:, country:, ...), over
+    rdflib's defaults: every Turtle, TriG and JSON-LD we write names terms the same way."""
+    for prefix, ns in PREFIXES.items():
+        target.bind(prefix, ns, override=True, replace=True)
+    return target
+
 def export(store: SparqlStore, fmt: str) -> bytes:
     """The whole graph in one of FORMATS."""
     if fmt not in FORMATS:
@@ -48,9 +59,7 @@ def export(store: SparqlStore, fmt: str) -> bytes:
         graph_or_rows = run(store, "export-graph")
         assert isinstance(graph_or_rows, rdflib.Graph)
         target = graph_or_rows
-    for prefix, ns in PREFIXES.items():
-        target.bind(prefix, ns, override=True)
-    return target.serialize(format=rdflib_format, encoding="utf-8")
+    return with_prefixes(target).serialize(format=rdflib_format, encoding="utf-8")
 
 
 def _csv(header: list[str], rows: list[list[object]]) -> bytes:
