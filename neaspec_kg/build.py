@@ -19,7 +19,7 @@ import tempfile
 import uuid
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,9 @@ class ValidatedGraph:
         self.store_path = store_path
         self._meta = meta
         self._temporary: weakref.finalize[..., Any] | None = None
+        #: how this build was made: "cached", "full" or "incremental" (and, for the last, what was redone)
+        self.how = "cached"
+        self.rebuilt: dict[str, Any] = {}
 
     @property
     def quads(self) -> list[ox.Quad]:
@@ -158,25 +161,39 @@ def write_store(quads: Iterable[ox.Quad], target: Path, digest: str) -> dict[str
     (``optimize``) so that readers open a few large files rather than many small ones. Returns the summary
     kept beside the data in ``META_FILE``, with the size of every data file for ``open_cached_store``."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    tmp = temporary_sibling(target)
     try:
         store = ox.Store(str(tmp))
         fill_store(store, quads)
         store.flush()
         store.optimize()
-        meta = {"digest": digest, "version": __version__, **_summarise(store)}
+        summary = _summarise(store)
         del store  # closes the database (and its LOCK) before the directory is moved
-        gc.collect()
-        meta["files"] = _store_files(tmp)
-        (tmp / META_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
-        try:
-            tmp.rename(target)
-        except OSError:
-            if _valid_store(target, digest) is None:  # not a concurrent writer's complete store: ours wins
-                shutil.rmtree(target, ignore_errors=True)
-                tmp.rename(target)
+        return finish_store(tmp, target, digest, summary)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def temporary_sibling(target: Path) -> Path:
+    """Where a store for ``target`` is written before it is complete (no reader opens a ``.tmp-*``)."""
+    return target.with_name(f"{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+
+
+def finish_store(tmp: Path, target: Path, digest: str, summary: dict[str, Any],
+                 extra: dict[str, bytes] | None = None) -> dict[str, Any]:
+    """Seal the closed store written at ``tmp`` (its summary and data-file sizes in ``META_FILE``, and any
+    ``extra`` files beside it) and move it to ``target`` in one rename. Returns the summary."""
+    gc.collect()  # a Store object still referenced somewhere would hold RocksDB's LOCK
+    meta = {"digest": digest, "version": __version__, **summary, "files": _store_files(tmp)}
+    for name, body in (extra or {}).items():
+        (tmp / name).write_bytes(body)
+    (tmp / META_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    try:
+        tmp.rename(target)
+    except OSError:
+        if _valid_store(target, digest) is None:  # not a concurrent writer's complete store: ours wins
+            shutil.rmtree(target, ignore_errors=True)
+            tmp.rename(target)
     return meta
 
 
@@ -212,10 +229,12 @@ def _v(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
     return str(term) if isinstance(term, ox.Triple) else term.value
 
 
-def _parse(path: Path, fmt: ox.RdfFormat, graph: ox.NamedNode | None = None) -> list[ox.Quad]:
-    """Parse one file; a syntax error becomes a DataSyntaxError with the file, line and column."""
+def _parse(path: Path, fmt: ox.RdfFormat, graph: ox.NamedNode | None = None, *,
+           data: bytes | None = None) -> list[ox.Quad]:
+    """Parse one file (or ``data``, an earlier version of it); a syntax error becomes a DataSyntaxError
+    with the file, line and column."""
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
         return list(
             ox.parse(data, format=fmt, base_iri=None, without_named_graphs=False, rename_blank_nodes=True)
             if graph is None
@@ -228,11 +247,37 @@ def _parse(path: Path, fmt: ox.RdfFormat, graph: ox.NamedNode | None = None) -> 
         raise DataSyntaxError(SourceLocation(path), f"not UTF-8: {exc}") from None
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Inputs:
+    """What a build is made of, by content: one hash for the schema (program version, shapes, ontology) and one
+    per data file. The build's digest is derived from them; an incremental rebuild compares them file by file
+    with the last valid build's (see ``neaspec_kg.incremental``)."""
+
+    def __init__(self, paths: Paths, ontology_files: list[Path], data_files: list[Path]) -> None:
+        h = hashlib.sha256(f"neaspec-kg {__version__}\n".encode())
+        for f in [*sorted(ontology_files), paths.shapes]:
+            h.update(f.name.encode() + b"\0" + _sha256(f).encode() + b"\0")
+        self.schema = h.hexdigest()
+        self.data_dir = paths.data_dir
+        #: data file path (relative to the data folder, POSIX) -> SHA-256 of its bytes
+        self.files = {f.relative_to(paths.data_dir).as_posix(): _sha256(f) for f in sorted(data_files)}
+
+    @property
+    def digest(self) -> str:
+        h = hashlib.sha256(b"schema\0" + self.schema.encode())
+        for rel, sha in self.files.items():
+            h.update(b"\0" + rel.encode() + b"\0" + sha.encode())
+        return h.hexdigest()
+
+
 def _digest(paths: Paths, files: Iterable[Path]) -> str:
-    h = hashlib.sha256(f"neaspec-kg {__version__}\n".encode())
-    for f in [*sorted(files), paths.shapes]:
-        h.update(str(f.name).encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()
+    """The digest of a build of ``files`` (ontology and data files together, as ``build`` takes them)."""
+    files = list(files)
+    ontology = [f for f in files if f.parent == paths.ontology_dir and f.suffix == ".ttl"]
+    return Inputs(paths, ontology, [f for f in files if f not in ontology]).digest
 
 
 def _cache_dir() -> Path:
@@ -260,14 +305,18 @@ def _find_line(path: Path, iri: str) -> int | None:
     return None
 
 
-def _check_provenance(quads_by_file: dict[Path, list[ox.Quad]]) -> None:
-    """Every data triple sits in the named graph of a catalogued source."""
-    sources = {
-        _v(q.subject)
-        for quads in quads_by_file.values()
-        for q in quads
-        if q.predicate == RDF_TYPE and _v(q.object) in SOURCE_CLASSES
-    }
+def _check_provenance(quads_by_file: dict[Path, list[ox.Quad]],
+                      is_source: Callable[[str], bool] | None = None) -> None:
+    """Every data triple sits in the named graph of a catalogued source (``is_source``: whether an IRI is
+    one; by default, whether these files type it with a source class)."""
+    if is_source is None:
+        sources = {
+            _v(q.subject)
+            for quads in quads_by_file.values()
+            for q in quads
+            if q.predicate == RDF_TYPE and _v(q.object) in SOURCE_CLASSES
+        }
+        is_source = sources.__contains__
     for path, quads in quads_by_file.items():
         for q in quads:
             if isinstance(q.graph_name, ox.DefaultGraph):
@@ -276,11 +325,13 @@ def _check_provenance(quads_by_file: dict[Path, list[ox.Quad]]) -> None:
                     f"triple outside any GRAPH block: {q.subject} {q.predicate} {q.object} "
                     "(every fact must sit in the graph of its source; see data/README.md)",
                 )
-            if q.graph_name.value not in sources:
-                raise ProvenanceError(
-                    SourceLocation(path, _find_line(path, q.graph_name.value)),
-                    f"graph {q.graph_name} is not a catalogued source (add it to data/sources.trig)",
-                )
+            if not is_source(q.graph_name.value):
+                raise not_a_source(path, q.graph_name.value)
+
+
+def not_a_source(path: Path, graph: str) -> ProvenanceError:
+    return ProvenanceError(SourceLocation(path, _find_line(path, graph)),
+                           f"graph <{graph}> is not a catalogued source (add it to data/sources.trig)")
 
 
 def _dangling(quads: list[ox.Quad]) -> list[tuple[str, str]]:
@@ -314,51 +365,89 @@ def _closure(pairs: set[tuple[str, str]]) -> dict[str, set[str]]:
     return out
 
 
+SUB_CLASS_OF = RDFS + "subClassOf"
+SUB_PROPERTY_OF = RDFS + "subPropertyOf"
+
+
+def entailment_rules(quads: Iterable[ox.Quad]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Each class to its strict super-classes and each property to its strict super-properties."""
+    class_pairs, prop_pairs = set(), set()
+    for q in quads:
+        if isinstance(q.object, ox.NamedNode):
+            if q.predicate.value == SUB_CLASS_OF:
+                class_pairs.add((_v(q.subject), q.object.value))
+            elif q.predicate.value == SUB_PROPERTY_OF:
+                prop_pairs.add((_v(q.subject), q.object.value))
+    return _closure(class_pairs), _closure(prop_pairs)
+
+
+def entailed(q: ox.Quad, classes: dict[str, set[str]], props: dict[str, set[str]]) -> Iterable[ox.Quad]:
+    """What one stated quad entails (in ENTAILMENT_GRAPH, about the same subject)."""
+    graph = ox.NamedNode(ENTAILMENT_GRAPH)
+    if q.predicate == RDF_TYPE and _v(q.object) in classes:
+        for sup in classes[_v(q.object)]:
+            yield ox.Quad(q.subject, RDF_TYPE, ox.NamedNode(sup), graph)
+    if q.predicate.value in props:
+        for sup in props[q.predicate.value]:
+            yield ox.Quad(q.subject, ox.NamedNode(sup), q.object, graph)
+
+
 def _entail(quads: list[ox.Quad]) -> list[ox.Quad]:
     """RDFS subclass and subproperty entailment of the ontology, as quads in ENTAILMENT_GRAPH.
 
     Why: the store does no reasoning, and an analyst who asks for ``?m a nk:Mechanism`` expects the
     subregional mechanisms too. The entailed triples get a graph of their own so that provenance
     shows them as computed, not stated."""
-    sub_class = RDFS + "subClassOf"
-    sub_prop = RDFS + "subPropertyOf"
-    classes = _closure({(_v(q.subject), _v(q.object)) for q in quads
-                        if q.predicate.value == sub_class and isinstance(q.object, ox.NamedNode)})
-    props = _closure({(_v(q.subject), _v(q.object)) for q in quads
-                      if q.predicate.value == sub_prop and isinstance(q.object, ox.NamedNode)})
-    graph = ox.NamedNode(ENTAILMENT_GRAPH)
-    out: set[ox.Quad] = set()
-    for q in quads:
-        if q.predicate == RDF_TYPE and _v(q.object) in classes:
-            for sup in classes[_v(q.object)]:
-                out.add(ox.Quad(q.subject, RDF_TYPE, ox.NamedNode(sup), graph))
-        if q.predicate.value in props:
-            for sup in props[q.predicate.value]:
-                out.add(ox.Quad(q.subject, ox.NamedNode(sup), q.object, graph))
-    return sorted(out, key=str)
+    classes, props = entailment_rules(quads)
+    return sorted({e for q in quads for e in entailed(q, classes, props)}, key=str)
 
 
-def build(paths: Paths | None = None, *, use_cache: bool = True) -> ValidatedGraph:
-    """Parse, check and validate ontology + data; raise rather than return anything invalid."""
+def full_validation_required() -> bool:
+    """Whether this environment asks for every build to be a full one (CI does: ``CI`` set, or
+    ``NEASPEC_KG_FULL_VALIDATION=1``), so that nothing that only an incremental check would miss can land."""
+    def on(name: str) -> bool:
+        return os.environ.get(name, "").strip().lower() not in {"", "0", "false", "no"}
+
+    return on("CI") or on("NEASPEC_KG_FULL_VALIDATION")
+
+
+def build(paths: Paths | None = None, *, use_cache: bool = True, full: bool | None = None) -> ValidatedGraph:
+    """Parse, check and validate ontology + data; raise rather than return anything invalid.
+
+    With the cache, a build whose inputs are unchanged is the cached one, and a build where only some data
+    files changed since the last valid build of the same data folder is made from that build by
+    ``neaspec_kg.incremental`` (re-parsing and re-validating what changed) unless ``full`` is true, or None
+    and ``full_validation_required()``. A rebuild that cannot be made safely that way is a full one."""
     paths = paths or default_paths()
     ontology_files = paths.ontology_files()
     data_files = paths.data_files()
     if not data_files:
         raise ProvenanceError(SourceLocation(paths.data_dir), "no .trig data files found")
     all_files = ontology_files + data_files
-    digest = _digest(paths, all_files)
-    cached = _cache_dir() / f"{digest}.nq"
-    if use_cache and cached.exists():
-        store_path = cached.with_suffix(STORE_SUFFIX)
+    inputs = Inputs(paths, ontology_files, data_files)
+    digest = inputs.digest
+    cache = _cache_dir()
+    store_path = cache / f"{digest}{STORE_SUFFIX}"
+    cached = cache / f"{digest}.nq"
+    if use_cache:
+        from neaspec_kg import incremental  # here, not above: it imports this module
+
         meta = _valid_store(store_path, digest)
-        if meta is None:  # missing, or damaged: rebuilt from the validated N-Quads, never served half
+        if meta is None and cached.exists():  # damaged: rebuilt from the validated N-Quads, never served half
             shutil.rmtree(store_path, ignore_errors=True)
             try:
                 meta = write_store(ox.parse(path=str(cached), format=ox.RdfFormat.N_QUADS), store_path, digest)
             except OSError:  # a read-only cache: the graph is valid all the same, in memory
                 return ValidatedGraph(list(ox.parse(path=str(cached), format=ox.RdfFormat.N_QUADS)), digest,
                                       all_files)
-        return ValidatedGraph(digest=digest, files=all_files, store_path=store_path, meta=meta)
+        if meta is not None:
+            incremental.remember(cache, inputs, digest)
+            return ValidatedGraph(digest=digest, files=all_files, store_path=store_path, meta=meta)
+        if not (full_validation_required() if full is None else full):
+            rebuilt = incremental.rebuild(paths, inputs, cache, ontology_files)
+            if rebuilt is not None:
+                rebuilt.files = all_files
+                return rebuilt
 
     onto_graph = ox.NamedNode(ONTOLOGY_GRAPH)
     quads: list[ox.Quad] = []
@@ -392,15 +481,21 @@ def build(paths: Paths | None = None, *, use_cache: bool = True) -> ValidatedGra
         raise ValidationError(violations)
 
     result = ValidatedGraph(quads=quads + _entail(quads), digest=digest, files=all_files)
+    result.how = "full"
     if use_cache:
+        from neaspec_kg import incremental  # here, not above: it imports this module
+
         try:
             # the store first: the N-Quads file marks a cached build, so it must not exist without its store
-            meta = write_store(result.quads, cached.with_suffix(STORE_SUFFIX), digest)
+            meta = write_store(result.quads, store_path, digest)
+            incremental.record(cache, paths, inputs, digest, by_file, meta)
             tmp = cached.with_suffix(f".{os.getpid()}.tmp")
             ox.serialize(result.quads, str(tmp), format=ox.RdfFormat.N_QUADS)
             tmp.replace(cached)
         except OSError:
             return result  # a read-only home is no reason to refuse a valid graph
         # served from disk from now on, like a later cached build: the quads need not stay in memory
-        return ValidatedGraph(digest=digest, files=all_files, store_path=cached.with_suffix(STORE_SUFFIX), meta=meta)
+        served = ValidatedGraph(digest=digest, files=all_files, store_path=store_path, meta=meta)
+        served.how = "full"
+        return served
     return result

@@ -56,11 +56,21 @@ def _params(pairs: Sequence[str]) -> dict[str, object]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     paths = _paths(args)
-    graph = build(paths, use_cache=not args.no_cache)
-    n_graphs = len(graph.graph_names)
-    triples = {(q.subject, q.predicate, q.object) for q in graph.quads}
-    print(f"valid: {len(triples)} distinct triples ({len(graph.quads)} quads) in {n_graphs} named graphs "
-          f"from {len(graph.files)} files; SHACL shapes {paths.shapes} pass")
+    graph = build(paths, use_cache=not args.no_cache, full=True if args.full else None)
+    summary = graph.summary
+    print(f"valid: {summary['default_triples']} distinct triples ({summary['quads']} quads) in "
+          f"{len(summary['named_graphs'])} named graphs from {len(graph.files)} files; "
+          f"SHACL shapes {paths.shapes} pass")
+    if graph.how == "incremental":
+        r = graph.rebuilt
+        print(f"incremental: {len(r['changed_files'])} changed and {len(r['removed_files'])} removed data "
+              f"files re-checked ({r['focus_nodes']} nodes validated with their neighbours) in {r['seconds']} s; "
+              "`validate --full` validates everything")
+    elif graph.how == "full" and not args.no_cache:
+        from neaspec_kg import incremental
+
+        if incremental.last_reason:
+            print(f"full build: {incremental.last_reason}")
     return 0
 
 
@@ -649,7 +659,9 @@ def parser() -> argparse.ArgumentParser:
         sp.set_defaults(func=func)
         return sp
 
-    add("validate", cmd_validate, "build the graph and check it against the SHACL shapes")
+    sp = add("validate", cmd_validate, "build the graph and check it against the SHACL shapes")
+    sp.add_argument("--full", action="store_true",
+                    help="validate every file, not only those changed since the last valid build")
     sp = add("stats", cmd_stats, "how many things of each class the graph holds")
     sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
     add("queries", cmd_queries, "list the named queries")
