@@ -25,7 +25,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import brief_page, check_page, linked_data, map_page, matrix, rest, thesaurus, timeline_page
 from api import views as pages
-from api.admission import WorkGate
+from api.admission import RefusalPause, WorkGate
 from api.headers import HeadAsGet, SecurityHeaders
 from api.problems import ProblemError, document_problems, install_problem_handlers
 from api.query_pool import QueryPool
@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     # graph pages embed every node's facts and sources (about 7x smaller gzipped); clients that do not ask
     # for gzip (SPARQL tools, load generators) get plain bodies
     app.add_middleware(GZipMiddleware, minimum_size=2048)
+    app.add_middleware(RefusalPause)  # the gate's refusals are held a moment before they are sent
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = document_problems(get_openapi(
