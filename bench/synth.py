@@ -35,6 +35,7 @@ import argparse
 import random
 import sys
 import time
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -177,15 +178,15 @@ def load_vocab(ontology_dir: Path) -> Vocab:
     broader: dict[str, set[str]] = {}
     schemes: dict[str, set[str]] = {}
     for q in quads:
-        s, p, o = q.subject.value, q.predicate.value, q.object
+        s, p, o = _value(q.subject), q.predicate.value, q.object
         if p == RDF_TYPE:
-            types.setdefault(o.value, set()).add(s)
+            types.setdefault(_value(o), set()).add(s)
         elif p == SKOS + "prefLabel" and isinstance(o, ox.Literal) and o.language == "en":
             labels[s] = o.value
         elif p == SKOS + "broader":
-            broader.setdefault(s, set()).add(o.value)
+            broader.setdefault(s, set()).add(_value(o))
         elif p == SKOS + "inScheme":
-            schemes.setdefault(o.value, set()).add(s)
+            schemes.setdefault(_value(o), set()).add(s)
 
     def members(cls: str, ns: str) -> list[str]:
         found = sorted(_local(i, ID + ns) for i in types.get(NK + cls, ()))
@@ -354,11 +355,11 @@ def _plan_specs(n: int, vocab: Vocab, rng: random.Random) -> list[Spec]:
         foci: list[Concept] = []
         while len(foci) < w:
             pool = vocab.by_theme[theme] if rng.random() < 0.75 else vocab.concepts
-            c = rng.choice(pool)
-            if c.is_theme and rng.random() < 0.7:
+            concept = rng.choice(pool)
+            if concept.is_theme and rng.random() < 0.7:
                 continue  # mostly focus areas, sometimes a whole theme
-            if c not in foci:
-                foci.append(c)
+            if concept not in foci:
+                foci.append(concept)
         has_plan = rng.random() < 0.05
         n_platforms = rng.randint(1, 3) if has_plan or rng.random() < 0.18 else 0
         spec = Spec(i, mid, mid.upper(), subregional, kind, region, members, foci, n_platforms, has_plan,
@@ -373,27 +374,33 @@ def _plan_specs(n: int, vocab: Vocab, rng: random.Random) -> list[Spec]:
         if rng.random() < 0.10:
             seen: set[int] = set()
             for _ in range(rng.randint(1, 3)):
-                c = rng.choice(s.foci)
-                cands = by_theme[c.theme]
+                concept = rng.choice(s.foci)
+                cands = by_theme[concept.theme]
                 other = rng.choice(cands)
                 if other == s.i or other in seen:
                     other = rng.randrange(n)
                 if other == s.i or other in seen:
                     continue
                 seen.add(other)
-                s.engagements.append((other, c))
+                s.engagements.append((other, concept))
         r = rng.random()
         if r < 0.02:
-            c = rng.choice(s.foci)
-            other = rng.choice(by_theme[c.theme])
+            concept = rng.choice(s.foci)
+            other = rng.choice(by_theme[concept.theme])
             if other != s.i:
-                s.judgements.append((other, c))
+                s.judgements.append((other, concept))
         elif r < 0.025:
             s.judgements.append((None, None))
     return specs
 
 
-def _objs(items: list[str]) -> str:
+def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    """A term's lexical value (the ontology holds no quoted triples)."""
+    assert not isinstance(term, ox.Triple), term
+    return term.value
+
+
+def _objs(items: Iterable[str]) -> str:
     return " , ".join(items)
 
 
@@ -533,8 +540,9 @@ def _mechanism_text(s: Spec, specs: list[Spec], vocab: Vocab, rng: random.Random
         a(sec_node + body_node + " .\n")
         for m in s.members:
             a(_membership(mid, m, dates=False))
-        for c, work, mods in zip(s.foci, works, modalities, strict=True):
-            a(f"  {work} a nk:WorkArea ;\n    nk:statedAs {lit(c.label)} ;\n    nk:focus focus:{c.slug}{mods} .\n")
+        for c, work, stated_modalities in zip(s.foci, works, modalities, strict=True):
+            a(f"  {work} a nk:WorkArea ;\n    nk:statedAs {lit(c.label)} ;\n"
+              f"    nk:focus focus:{c.slug}{stated_modalities} .\n")
         a("}\n")
 
     if s.has_plan:
