@@ -11,15 +11,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from api.deps import Service
-from api.models import (
-    CountryDetail,
-    CountryList,
-    FocusDetail,
-    FocusTree,
-    MechanismDetail,
-    MechanismList,
-    QueryCatalogue,
-)
+from api.models import QueryCatalogue
 from api.problems import ProblemError
 from api.service import RestService
 from neaspec_kg import catalogue, formatting
@@ -34,6 +26,14 @@ from neaspec_kg.models import (
     PairAnswer,
     ProposalsAnswer,
     ProposedWork,
+)
+from neaspec_kg.models_profiles import (
+    CountryDetail,
+    CountryList,
+    FocusDetail,
+    FocusTree,
+    MechanismDetail,
+    MechanismList,
 )
 
 JSON = "application/json"
@@ -85,8 +85,8 @@ router = APIRouter()
 @router.get("/mechanisms", tags=["mechanisms"], response_model=MechanismList,
             summary="All mechanisms: the eight of Table 2 first, then related conventions and partnerships")
 def mechanisms(s: Service) -> Response:
-    return s.answer(("mechanisms",), lambda: {"count": len(s.profiles.mechanisms()),
-                                              "mechanisms": s.profiles.mechanisms()})
+    return s.answer(("mechanisms",), lambda: MechanismList(count=len(s.profiles.mechanisms()),
+                                                            mechanisms=s.profiles.mechanisms()))
 
 
 @router.get("/mechanisms/{mechanism_id}", tags=["mechanisms"], response_model=MechanismDetail, responses=PROBLEMS,
@@ -102,8 +102,8 @@ def mechanism(s: Service, mechanism_id: str,
 @router.get("/countries", tags=["countries"], response_model=CountryList,
             summary="All countries, by number of mechanisms")
 def countries(s: Service) -> Response:
-    return s.answer(("countries",), lambda: {"count": len(s.profiles.countries()),
-                                             "countries": s.profiles.countries()})
+    return s.answer(("countries",), lambda: CountryList(count=len(s.profiles.countries()),
+                                                         countries=s.profiles.countries()))
 
 
 @router.get("/countries/{code}", tags=["countries"], response_model=CountryDetail, responses=PROBLEMS,
@@ -116,7 +116,7 @@ def country(s: Service, code: str,
 @router.get("/focus-areas", tags=["focus areas"], response_model=FocusTree,
             summary="The focus-area thesaurus as a tree: thematic areas and the focus areas beneath them")
 def focus_areas(s: Service) -> Response:
-    return s.answer(("focus-areas",), lambda: {"themes": s.profiles.focus_tree()})
+    return s.answer(("focus-areas",), lambda: FocusTree(themes=s.profiles.focus_tree()))
 
 
 @router.get("/focus-areas/{focus_id}", tags=["focus areas"], response_model=FocusDetail, responses=PROBLEMS,

@@ -34,6 +34,7 @@ from neaspec_kg import __version__, views
 from neaspec_kg.analysis import DateError, UnknownFocusError
 from neaspec_kg.graph import select
 from neaspec_kg.index.periods import parse_as_of
+from neaspec_kg.models_profiles import FocusNode
 from neaspec_kg.namespaces import local_id
 
 HTML = "text/html; charset=utf-8"
@@ -155,18 +156,18 @@ def home(s: Service, lang: str = "en") -> Response:
         if lang != "en":
             names = {x["resource"].value: x["label"].value
                      for x in select(s.store, "preferred-labels", {"lang": lang})}
-        mechanisms = [{"id": m["id"], "short": m["acronym"] or m["label"],
-                       "name": names.get(str(m["iri"]), m["label"]) if m["acronym"] else "",
-                       "subregional": m["subregional"]} for m in s.profiles.mechanisms()]
+        mechanisms = [{"id": m.id, "short": m.acronym or m.label,
+                       "name": names.get(m.iri, m.label) if m.acronym else "",
+                       "subregional": m.subregional} for m in s.profiles.mechanisms()]
         tree = s.profiles.focus_tree()
 
-        def lab(node: dict[str, Any]) -> str:
-            return names.get(str(node["iri"]), str(node["label"]))
+        def lab(node: FocusNode) -> str:
+            return names.get(node.iri, node.label)
 
-        themes = [{"id": t["id"], "label": lab(t),
-                   "narrower": [{"id": f["id"], "label": lab(f)} for f in t["narrower"]]} for t in tree]
+        themes = [{"id": t.id, "label": lab(t),
+                   "narrower": [{"id": f.id, "label": lab(f)} for f in t.narrower]} for t in tree]
         suggestions = sorted({str(m["short"]) for m in mechanisms}
-                             | {lab(t) for t in tree} | {lab(f) for t in tree for f in t["narrower"]})
+                             | {lab(t) for t in tree} | {lab(f) for t in tree for f in t.narrower})
         sub = [m for m in mechanisms if m["subregional"]]
         content = HOME.render(
             n_sub=len(sub), n_rel=len(mechanisms) - len(sub), table2=", ".join(str(m["short"]) for m in sub),
@@ -208,7 +209,7 @@ def overlap(s: Service, focus: Annotated[str | None, Query(max_length=500, examp
         return _not_found(s, as_of or "", lang, _("A date is a real day, YYYY-MM-DD (%(error)s).", error=str(exc)),
                           focus=[], mechanisms=[])
     code = country.upper() if country else None
-    if code and code not in {str(c["id"]) for c in s.profiles.countries()}:
+    if code and code not in {c.id for c in s.profiles.countries()}:
         return _not_found(s, code, lang, _("No country in the graph has this ISO 3166-1 alpha-3 code."),
                           focus=[], mechanisms=[])
     # a mechanism's id, acronym or name goes to its page, before a phrase is searched for focus labels
@@ -249,7 +250,7 @@ def duplication(s: Service, include_related: bool = False,
 def mechanism(s: Service, mechanism_id: str, lang: str = "en", standalone: bool = False) -> Response:
     lang = language(lang)
     ident = mechanism_id.strip().lower()
-    known = {str(m["id"]) for m in s.profiles.mechanisms()}
+    known = {m.id for m in s.profiles.mechanisms()}
     if ident not in known:
         found = views.find_mechanism(s.profiles, mechanism_id)
         if found:

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +23,11 @@ from neaspec_kg.namespaces import PREFIXES
 from neaspec_kg.store import Row, SparqlStore, Term
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from api.settings import Settings
     from neaspec_kg.analysis import Analyst
+    from neaspec_kg.analysis.profiles import Profiles
     from neaspec_kg.build import ValidatedGraph
 
 
@@ -338,10 +341,12 @@ class _References:
 
         self.refs = References()
 
-    def cite(self, sources: list[dict[str, Any]]) -> str:
+    def cite(self, sources: Sequence[Mapping[str, Any] | BaseModel]) -> str:
+        """Sources as dicts or models (``SourceRef``, a profile's ``SourceCitation``)."""
         from neaspec_kg.models import SourceRef
 
-        return ",".join(str(n) for n in self.refs.cite(SourceRef.model_validate(s) for s in sources))
+        return ",".join(str(n) for n in self.refs.cite(
+            SourceRef.model_validate(s if isinstance(s, Mapping) else s.model_dump()) for s in sources))
 
     def table(self) -> str:
         rows = []
@@ -351,72 +356,106 @@ class _References:
         return formatting.text_table(rows, ["#", "Source"], title="Sources")
 
 
+def _profiles(analyst: Analyst) -> Profiles:
+    from neaspec_kg.analysis.profiles import Profiles
+
+    return Profiles(analyst.store, analyst.sources, analyst.focus)
+
+
 def cmd_mechanism(args: argparse.Namespace) -> int:
     """One mechanism as REST ``/mechanisms/{id}`` gives it (the same profile), as titled tables."""
-    from neaspec_kg.analysis.profiles import NotFoundError, Profiles
+    from neaspec_kg.analysis.profiles import NotFoundError
 
-    analyst = _analyst(args)
-    profiles = Profiles(analyst.store, analyst.sources, analyst.focus)
+    profiles = _profiles(_analyst(args))
     try:
         m = profiles.mechanism(args.id, as_of=args.as_of)
     except NotFoundError as exc:
         near = ", ".join(s["id"] for s in exc.suggestions) or "none"
-        print(f"neaspec-kg: no mechanism {args.id!r}; closest ids: {near} (all: neaspec-kg query mechanisms)",
+        print(f"neaspec-kg: no mechanism {args.id!r}; closest ids: {near} (all: neaspec-kg mechanisms)",
               file=sys.stderr)
         return 1
     if args.format == "json":
-        print(json.dumps(m, ensure_ascii=False, indent=2))
+        _json(m)
         return 0
     refs = _References()
-    names = {str(x["id"]): str(x["acronym"] or x["label"]) for x in profiles.mechanisms()}
-    names |= {str(c["id"]): str(c["acronym"] or c["label"]) for c in m["components"]}
-    me = str(m["id"])
-    title = f"{m['acronym']}: {m['label']}" if m["acronym"] else str(m["label"])
-    facts: list[list[str]] = [["Kind", str(m["kind"]["label"]), ""],
-                              ["In Table 2", "yes, a subregional mechanism" if m["subregional"] else
+    names = {x.id: x.acronym or x.label for x in profiles.mechanisms()}
+    names |= {c.id: c.acronym or c.label for c in m.components}
+    title = f"{m.acronym}: {m.label}" if m.acronym else m.label
+    facts: list[list[str]] = [["Kind", m.kind.label, ""],
+                              ["In Table 2", "yes, a subregional mechanism" if m.subregional else
                                "no, a related convention or partnership", ""]]
-    facts += [["Established", str(c["value"]), refs.cite(c["sources"])] for c in m["established_claims"]]
-    facts += [["Website", str(w), ""] for w in m["website"]]
-    for sec in m["secretariat"]:
-        host = f" (hosted by {sec['hosted_by']['label']})" if sec.get("hosted_by") else ""
-        facts.append(["Secretariat", f"{sec['label']}{host}", refs.cite(sec["sources"])])
-    facts += [["Governing body", str(g["label"]), refs.cite(g["sources"])] for g in m["governing_bodies"]]
-    facts += [["Also called", f"{x['label']}" + (f" ({x['lang']})" if x["lang"] else ""), refs.cite(x["sources"])]
-              for x in m["labels"] if x["kind"] != "acronym" and x["label"] not in {m["acronym"], m["label"]}]
-    stated = m.get("stated_in_table_2") or {}
-    for key, name in (("statedMembers", "Members"), ("statedGovernance", "Governance"),
-                      ("statedSecretariat", "Secretariat"), ("statedFocusAreas", "Focus areas")):
-        if stated.get(key):
-            facts.append([f"Table 2: {name}", str(stated[key]), refs.cite(m["stated_sources"][key])])
+    facts += [["Established", c.value, refs.cite(c.sources)] for c in m.established_claims]
+    facts += [["Website", w, ""] for w in m.website]
+    for sec in m.secretariat:
+        host = f" (hosted by {sec.hosted_by.label})" if sec.hosted_by else ""
+        facts.append(["Secretariat", f"{sec.label}{host}", refs.cite(sec.sources)])
+    facts += [["Governing body", g.label, refs.cite(g.sources)] for g in m.governing_bodies]
+    facts += [["Also called", x.label + (f" ({x.lang})" if x.lang else ""), refs.cite(x.sources)]
+              for x in m.labels if x.kind != "acronym" and x.label not in {m.acronym, m.label}]
+    cells = {"statedMembers": "Members", "statedGovernance": "Governance", "statedSecretariat": "Secretariat",
+             "statedFocusAreas": "Focus areas"}
+    facts += [[f"Table 2: {cells[key]}", value, refs.cite(m.stated_sources[key])]
+              for key, value in m.stated_in_table_2.items() if value]
     print(formatting.text_table(facts, ["Fact", "Value", "Sources"], title=title))
-    members = [[f"{c['label']} ({c['id']})", str(c["role"]), str(c.get("since") or ""), refs.cite(c["sources"])]
-               for c in m["members"]]
+    members = [[f"{c.label} ({c.id})", c.role, c.since or "", refs.cite(c.sources)] for c in m.members]
     print()
     print(formatting.text_table(members, ["Country", "Role", "Since", "Sources"],
                                 title=f"Members ({len(members)})" + (f" as of {args.as_of}" if args.as_of else "")))
-    focus = [[str(f["label"]), ", ".join(f["modalities"]), ", ".join(f["through"]), refs.cite(f["sources"])]
-             for f in m["focus_areas"]]
+    focus = [[f.label, ", ".join(f.modalities), ", ".join(f.through), refs.cite(f.sources)] for f in m.focus_areas]
     print()
     print(formatting.text_table(focus, ["Focus area", "How", "Through", "Sources"],
                                 title=f"Focus areas ({len(focus)})"))
-    if m["components"]:
-        parts = [[str(c["acronym"] or c["label"]), str(c["type"]), ", ".join(c["established"]), refs.cite(c["sources"])]
-                 for c in m["components"]]
+    if m.components:
+        parts = [[c.acronym or c.label, c.type, ", ".join(c.established), refs.cite(c.sources)] for c in m.components]
         print()
         print(formatting.text_table(parts, ["Platform or plan", "Type", "Established", "Sources"],
                                     title=f"Platforms and plans ({len(parts)})"))
+    ours = {m.id, *(c.id for c in m.components)}
     rows = []
-    for e in m["engagements"]:
-        other = str(e["party"]) if str(e["counterpart"]) in {me, *[c["id"] for c in m["components"]]} \
-            else str(e["counterpart"])
-        rows.append([names.get(other, other), ", ".join(e["types"]), str(e["status"]), str(e["via"] or ""),
-                     " ".join(e["stated_as"]) + (f" Limitation: {e['limitation']}" if e["limitation"] else ""),
-                     refs.cite(e["sources"])])
+    for e in m.engagements:
+        other = e.party if e.counterpart in ours else e.counterpart
+        rows.append([names.get(other, other), ", ".join(e.types), e.status, e.via or "",
+                     " ".join(e.stated_as) + (f" Limitation: {e.limitation}" if e.limitation else ""),
+                     refs.cite(e.sources)])
     print()
     print(formatting.text_table(rows, ["With", "Kind", "Status", "Via", "What the source says", "Sources"],
                                 title=f"Engagements with other mechanisms ({len(rows)})"))
     print()
     print(refs.table())
+    return 0
+
+
+def cmd_mechanisms(args: argparse.Namespace) -> int:
+    """Every mechanism as REST ``/mechanisms`` lists it."""
+    from neaspec_kg.models_profiles import MechanismList
+
+    found = _profiles(_analyst(args)).mechanisms()
+    if args.format == "json":
+        _json(MechanismList(count=len(found), mechanisms=found))
+        return 0
+    rows: list[dict[str, object]] = [
+        {"id": m.id, "acronym": m.acronym or "", "name": m.label, "kind": m.kind.label,
+         "table 2": "yes" if m.subregional else "no", "established": ", ".join(m.established),
+         "members": m.member_count} for m in found]
+    _print_rows(rows, ["id", "acronym", "name", "kind", "table 2", "established", "members"], args.format,
+                title=f"Mechanisms ({len(found)}): the subregional ones of Table 2 first")
+    return 0
+
+
+def cmd_countries(args: argparse.Namespace) -> int:
+    """Every country as REST ``/countries`` lists it."""
+    from neaspec_kg.models_profiles import CountryList
+
+    found = _profiles(_analyst(args)).countries()
+    if args.format == "json":
+        _json(CountryList(count=len(found), countries=found))
+        return 0
+    rows: list[dict[str, object]] = [
+        {"code": c.id, "name": c.label, "alpha-2": c.iso3166_alpha2, "numeric": c.iso3166_numeric or "",
+         "NEASPEC member": "yes" if c.neaspec_member_state else "no", "member of": c.mechanism_count}
+        for c in found]
+    _print_rows(rows, ["code", "name", "alpha-2", "numeric", "NEASPEC member", "member of"], args.format,
+                title=f"Countries ({len(found)}), by the number of mechanisms they are members of")
     return 0
 
 
@@ -442,18 +481,17 @@ def cmd_country(args: argparse.Namespace) -> int:
 
 def cmd_focus_areas(args: argparse.Namespace) -> int:
     """The thesaurus as an indented tree, each concept with its id and other labels."""
-    from neaspec_kg.analysis.profiles import Profiles
+    from neaspec_kg.models_profiles import FocusNode, FocusTree
 
-    analyst = _analyst(args)
-    tree = Profiles(analyst.store, analyst.sources, analyst.focus).focus_tree()
+    tree = _profiles(_analyst(args)).focus_tree()
     if args.format == "json":
-        print(json.dumps(tree, ensure_ascii=False, indent=2))
+        _json(FocusTree(themes=tree))
         return 0
 
-    def show(nodes: list[dict[str, object]], depth: int) -> None:
+    def show(nodes: list[FocusNode], depth: int) -> None:
         for n in nodes:
-            print(f"{'  ' * depth}{n['label']} ({n['id']})")
-            show(n.get("narrower", []), depth + 1)  # type: ignore[arg-type]
+            print(f"{'  ' * depth}{n.label} ({n.id})")
+            show(n.narrower, depth + 1)
 
     show(tree, 0)
     return 0
@@ -712,6 +750,10 @@ def parser() -> argparse.ArgumentParser:
     sp = add("focus-areas", cmd_focus_areas, "the focus-area thesaurus as a tree (ids and labels to ask with)")
     sp.add_argument("--format", choices=["table", "json"], default="table")
     sp = add("proposals", cmd_proposals, "the paragraph 21 proposals for 2021-2025 and who already covers each")
+    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sp = add("mechanisms", cmd_mechanisms, "list the mechanisms (ids to ask with), as /mechanisms does")
+    sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sp = add("countries", cmd_countries, "list the countries (codes to ask with), as /countries does")
     sp.add_argument("--format", choices=["table", "csv", "json"], default="table")
     sp = add("mechanism", cmd_mechanism, "everything about one mechanism, with sources")
     sp.add_argument("id", help="lowercase acronym, e.g. eanet")

@@ -163,11 +163,11 @@ def test_mechanism_shows_the_profile_and_the_other_party(capsys: pytest.CaptureF
     a = Analyst(store)
     profile = Profiles(store, a.sources, a.focus).mechanism("eanet")
     out = _run(capsys, monkeypatch, "mechanism", "eanet", "--wide")
-    for c in profile["members"]:
-        assert f"{c['label']} ({c['id']})" in out
+    for c in profile.members:
+        assert f"{c.label} ({c.id})" in out
     engagements = out[out.index("Engagements with other mechanisms"):out.index("\nSources\n")]
     rows = [line for line in engagements.splitlines()[3:] if line.strip()]
-    assert len(rows) == len(profile["engagements"]) > 0, "--wide: one line per row"
+    assert len(rows) == len(profile.engagements) > 0, "--wide: one line per row"
     assert all(not row.startswith("EANET") for row in rows) and all(row.startswith("NEASPEC") for row in rows)
-    assert json.loads(_run(capsys, monkeypatch, "mechanism", "eanet", "--format", "json")) == json.loads(
-        json.dumps(profile))
+    assert json.loads(_run(capsys, monkeypatch, "mechanism", "eanet", "--format", "json")) == \
+        profile.model_dump(mode="json")

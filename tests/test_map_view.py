@@ -60,7 +60,7 @@ def marks(html: str) -> dict[str, str]:
 
 
 def known_countries(profiles: Profiles) -> set[str]:
-    return {str(c["id"]) for c in profiles.countries()}
+    return {c.id for c in profiles.countries()}
 
 
 def unit_takers(store: OxigraphStore, unit_iri: str) -> set[str]:
@@ -90,8 +90,8 @@ def test_shapes_ship_with_source_licence_and_cover_the_graph(profiles: Profiles)
     # the mapping came from iso-codes; the graph states numeric codes itself: the two must agree
     checked = 0
     for c in profiles.countries():
-        if c.get("iso3166_numeric"):
-            assert by_id[str(c["id"])]["numeric"] == c["iso3166_numeric"], c["id"]
+        if c.iso3166_numeric:
+            assert by_id[c.id]["numeric"] == c.iso3166_numeric, c.id
             checked += 1
     assert checked >= 5
     for c in geo["countries"]:

@@ -18,6 +18,7 @@ from api import models
 from api.app import create_app
 from api.settings import Settings
 from neaspec_kg import catalogue
+from neaspec_kg import models_profiles as profile_models
 from neaspec_kg.build import ValidatedGraph
 from neaspec_kg.graph import run
 from neaspec_kg.models import CheckAnswer, DuplicationAnswer, OverlapAnswer, PairAnswer, ProposalsAnswer
@@ -43,20 +44,20 @@ def client(base: str) -> Iterator[httpx.Client]:
 def test_mechanisms(client: httpx.Client) -> None:
     r = client.get("/mechanisms")
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
-    body = models.MechanismList.model_validate(r.json())
+    body = profile_models.MechanismList.model_validate(r.json())
     assert sum(m.subregional for m in body.mechanisms) == 8
     assert {m.id for m in body.mechanisms if m.subregional} == {
         "neaspec", "temm", "nowpap", "yslme", "eanet", "ltp", "eabrn", "dldd-nean"}
 
 
 def test_mechanism_detail_with_sources(client: httpx.Client) -> None:
-    body = models.MechanismDetail.model_validate(client.get("/mechanisms/eanet").json())
+    body = profile_models.MechanismDetail.model_validate(client.get("/mechanisms/eanet").json())
     assert body.id == "eanet" and body.label == "Acid Deposition Monitoring Network in East Asia"
     assert len({m.id for m in body.members if m.role == "member"}) == 13
     assert all(m.sources for m in body.members)
     assert body.secretariat and body.secretariat[0].sources
     assert {f.id for f in body.focus_areas} == {"acid-deposition"}
-    ltp = models.MechanismDetail.model_validate(client.get("/mechanisms/LTP").json())
+    ltp = profile_models.MechanismDetail.model_validate(client.get("/mechanisms/LTP").json())
     assert ltp.secretariat[0].hosted_by is not None and ltp.secretariat[0].hosted_by.id == "nier"
 
 
@@ -77,25 +78,19 @@ def test_unknown_ids_are_404_problems_with_suggestions(client: httpx.Client) -> 
     assert r.status_code == 404 and r.json()["suggestions"][0]["id"] == "air-quality"
 
 
-def extra(model: models.Open, key: str) -> object:
-    """A field the response model does not declare (its items are typed only as ``Open``, extra fields allowed)."""
-    assert model.model_extra is not None and key in model.model_extra, (key, model)
-    return model.model_extra[key]
-
-
 def test_countries(client: httpx.Client) -> None:
-    body = models.CountryList.model_validate(client.get("/countries").json())
+    body = profile_models.CountryList.model_validate(client.get("/countries").json())
     assert {c.id for c in body.countries if c.neaspec_member_state} == {"CHN", "PRK", "JPN", "MNG", "KOR", "RUS"}
-    mng = models.CountryDetail.model_validate(client.get("/countries/mng").json())
-    assert {"neaspec", "eanet", "eabrn", "dldd-nean"} <= {extra(m, "id") for m in mng.mechanisms}
+    mng = profile_models.CountryDetail.model_validate(client.get("/countries/mng").json())
+    assert {"neaspec", "eanet", "eabrn", "dldd-nean"} <= {m.id for m in mng.mechanisms}
 
 
 def test_focus_tree_and_detail(client: httpx.Client) -> None:
-    tree = models.FocusTree.model_validate(client.get("/focus-areas").json())
+    tree = profile_models.FocusTree.model_validate(client.get("/focus-areas").json())
     air = next(t for t in tree.themes if t.id == "air-quality")
     assert [n.id for n in air.narrower] == ["air-pollution"]
-    detail = models.FocusDetail.model_validate(client.get("/focus-areas/acid-deposition").json())
-    assert [extra(b, "id") for b in detail.broader] == ["transboundary-air-pollution"]
+    detail = profile_models.FocusDetail.model_validate(client.get("/focus-areas/acid-deposition").json())
+    assert [b.id for b in detail.broader] == ["transboundary-air-pollution"]
 
 
 def test_overlap_on_air_quality(client: httpx.Client) -> None:
@@ -224,6 +219,83 @@ def test_export_downloads(client: httpx.Client, validated: ValidatedGraph) -> No
     rows = list(csvlib.DictReader(io.StringIO(table.text)))
     assert len(rows) >= 8 and {rows[0]["mechanism_a"], rows[0]["mechanism_b"]} == {"dldd-nean", "neaspec"}
     assert client.get("/export", params={"format": "graphml"}).text.startswith("<?xml")
+
+
+PROFILE_ROUTES = {"/mechanisms": "MechanismList", "/mechanisms/{mechanism_id}": "MechanismDetail",
+                  "/countries": "CountryList", "/countries/{code}": "CountryDetail", "/focus-areas": "FocusTree",
+                  "/focus-areas/{focus_id}": "FocusDetail"}
+
+
+def _untyped(schema: dict[str, object], schemas: dict[str, dict[str, object]], seen: set[str], where: str) -> list[str]:
+    """Where a schema leaves a value undescribed: an object without declared properties that also allows any
+    other (what ``list[Open]`` gave), or a value with no type at all."""
+    if "$ref" in schema:
+        name = str(schema["$ref"]).rsplit("/", 1)[-1]
+        if name in seen:
+            return []
+        seen.add(name)
+        return _untyped(schemas[name], schemas, seen, name)
+    out: list[str] = []
+    for alt in schema.get("anyOf", []):  # type: ignore[attr-defined]
+        out += _untyped(alt, schemas, seen, where)
+    kind = schema.get("type")
+    if kind is None and "anyOf" not in schema:
+        out.append(where)
+    if kind == "array":
+        out += _untyped(schema["items"], schemas, seen, where + "[]")  # type: ignore[arg-type]
+    if kind == "object":
+        properties: dict[str, dict[str, object]] = schema.get("properties", {})  # type: ignore[assignment]
+        extra = schema.get("additionalProperties", True)
+        if not properties and not isinstance(extra, dict):
+            out.append(where)
+        if properties and extra is not False:
+            out.append(where + " (extra fields)")
+        for name, sub in properties.items():
+            out += _untyped(sub, schemas, seen, f"{where}.{name}")
+        if isinstance(extra, dict):
+            out += _untyped(extra, schemas, seen, where + "{}")
+    return out
+
+
+def test_openapi_describes_the_profiles_fully(client: httpx.Client) -> None:
+    """The profile routes declare the library's models (neaspec_kg.models_profiles) as their response models, and
+    every value in them down to the sources is described with its type: no ``list[Open]`` left."""
+    spec = client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    for path, model in PROFILE_ROUTES.items():
+        ok = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok == {"$ref": f"#/components/schemas/{model}"}, path
+        assert _untyped(ok, schemas, set(), path) == [], path
+    detail = schemas["MechanismDetail"]
+    assert {"id", "iri", "acronym", "label", "kind", "subregional", "established", "member_count", "labels",
+            "established_claims", "website", "stated_in_table_2", "stated_sources", "members", "secretariat",
+            "governing_bodies", "focus_areas", "components", "engagements"} == set(detail["properties"])
+    members = detail["properties"]["members"]
+    assert members["type"] == "array" and members["items"] == {"$ref": "#/components/schemas/MemberOfMechanism"}
+    member = schemas["MemberOfMechanism"]["properties"]
+    assert member["role"]["type"] == "string" and member["sources"]["items"]["$ref"].endswith("/SourceCitation")
+    assert {t.get("type") for t in member["since"]["anyOf"]} == {"string", "null"}
+    assert schemas["Component"]["properties"]["type"]["enum"] == ["platform", "strategic plan", "plan"]
+    assert set(schemas["MechanismDetail"]["properties"]["stated_in_table_2"]["propertyNames"]["enum"]) == {
+        "statedMembers", "statedGovernance", "statedSecretariat", "statedFocusAreas"}
+    # fields left out of the JSON when absent are not required; fields always written are
+    assert "hosted_by" not in schemas["StructureUnit"].get("required", [])
+    assert {"id", "label", "sources"} <= set(schemas["StructureUnit"]["required"])
+    assert schemas["FocusDetail"]["properties"]["broader"]["items"] == {"$ref": "#/components/schemas/FocusBrief"}
+    assert schemas["CountryDetail"]["properties"]["mechanisms"]["items"] == {
+        "$ref": "#/components/schemas/MechanismOfCountry"}
+
+
+def test_profile_answers_validate_against_their_models(client: httpx.Client) -> None:
+    """What the server sends for every mechanism, country and focus area is its model, extra fields forbidden."""
+    for m in profile_models.MechanismList.model_validate(client.get("/mechanisms").json()).mechanisms:
+        detail = profile_models.MechanismDetail.model_validate(client.get(f"/mechanisms/{m.id}").json())
+        assert detail.id == m.id and detail.member_count == m.member_count
+    for c in profile_models.CountryList.model_validate(client.get("/countries").json()).countries:
+        assert profile_models.CountryDetail.model_validate(client.get(f"/countries/{c.id}").json()).id == c.id
+    for t in profile_models.FocusTree.model_validate(client.get("/focus-areas").json()).themes:
+        for n in [t, *t.narrower]:
+            assert profile_models.FocusDetail.model_validate(client.get(f"/focus-areas/{n.id}").json()).id == n.id
 
 
 def test_openapi_documents_every_route(client: httpx.Client) -> None:

@@ -195,7 +195,7 @@ def test_click_on_a_mechanism_shows_its_members_with_sources(browser: Browser, b
                                                              profiles: Profiles, http: httpx.Client) -> None:
     """A real click at the node's position on the canvas fills the side panel."""
     on_graph_page(browser, base_url + "/graph", "graph")
-    mid = max((m for m in profiles.mechanisms() if m["subregional"]), key=lambda m: m["member_count"])["id"]
+    mid = max((m for m in profiles.mechanisms() if m.subregional), key=lambda m: m.member_count).id
     iri = ID + "mechanism/" + str(mid)
     x, y = browser.node_position(iri)
     browser.click_at(x, y)
@@ -205,9 +205,9 @@ def test_click_on_a_mechanism_shows_its_members_with_sources(browser: Browser, b
         time.sleep(0.05)
     panel = browser.js("return document.getElementById('nk-panel').innerText")
     profile = profiles.mechanism(str(mid))
-    for member in profile["members"]:
-        assert member["label"] in panel, f"member {member['label']} missing from the panel"
-    cited = {s["label"] for m in profile["members"] for s in m["sources"]}
+    for member in profile.members:
+        assert member.label in panel, f"member {member.label} missing from the panel"
+    cited = {s.label for m in profile.members for s in m.sources}
     assert any(label in panel for label in cited), "no source of a membership is shown"
     hrefs = browser.js("return [...document.querySelectorAll('#nk-panel .nk-links a')]"
                        ".map(a => a.getAttribute('href'))")
@@ -405,10 +405,10 @@ def test_home_links_every_view_and_they_all_work(http: httpx.Client, profiles: P
     for needed in ["/graph", "/graph/duplication", "/sparql", "/docs", "/ontology"]:
         assert needed in hrefs, needed
     for m in profiles.mechanisms():
-        assert f"/graph/mechanism/{m['id']}" in hrefs
+        assert f"/graph/mechanism/{m.id}" in hrefs
     focus_links = [h for h in hrefs if h.startswith("/graph/overlap?")]
     tree = profiles.focus_tree()
-    concepts = {t["id"] for t in tree} | {f["id"] for t in tree for f in t["narrower"]}
+    concepts = {t.id for t in tree} | {f.id for t in tree for f in t.narrower}
     assert {parse_qs(urlsplit(h).query)["focus"][0] for h in focus_links} == concepts
     graph_links = [h for h in hrefs if h.startswith("/graph")]
     for href in graph_links:

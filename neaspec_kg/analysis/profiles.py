@@ -1,23 +1,54 @@
-"""Profiles of mechanisms, countries and focus areas as plain dicts, each fact with its sources.
+"""Profiles of mechanisms, countries and focus areas, each fact with its sources, as the typed answers of
+``neaspec_kg.models_profiles``.
 
-These are what the REST API and the views show. Unknown ids raise ``NotFoundError`` with the
+These are what the REST API serves, the CLI prints and the views show. Unknown ids raise ``NotFoundError`` with the
 closest known ids, so a typo gets a helpful 404 rather than an empty answer.
 """
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import cast
 
 from neaspec_kg.analysis.focus import FocusResolver, normalise
 from neaspec_kg.errors import NeaspecKgError
 from neaspec_kg.graph import select
-from neaspec_kg.index.sources import SourceIndex
-from neaspec_kg.namespaces import ID, local_id
+from neaspec_kg.index.sources import Source, SourceIndex
+from neaspec_kg.models_profiles import (
+    AltLabel,
+    Claim,
+    Component,
+    ComponentType,
+    CountryDetail,
+    CountrySummary,
+    FocusBrief,
+    FocusConcept,
+    FocusDetail,
+    FocusNode,
+    FocusOfMechanism,
+    Host,
+    KindRef,
+    Label,
+    LabelKind,
+    MechanismDetail,
+    MechanismEngagement,
+    MechanismOfCountry,
+    MechanismSummary,
+    MemberOfMechanism,
+    SourceCitation,
+    SourcedLabel,
+    StatedKey,
+    StructureUnit,
+)
+from neaspec_kg.namespaces import ID, NK, local_id
 from neaspec_kg.store import Row, SparqlStore
+
+#: the Table 2 cells of a mechanism's row, as ``mechanism-profile`` gives them (by property IRI)
+STATED: tuple[StatedKey, ...] = ("statedMembers", "statedGovernance", "statedSecretariat", "statedFocusAreas")
 
 
 class NotFoundError(NeaspecKgError):
-    """No resource with this id; ``suggestions`` are the closest known ids."""
+    """No resource with this id; ``suggestions`` are the closest known ids (``models_profiles.Suggestion`` as
+    JSON-ready dicts: they go into the 404 problem document as they are)."""
 
     def __init__(self, kind: str, ident: str, suggestions: list[dict[str, str]]) -> None:
         self.kind = kind
@@ -49,6 +80,12 @@ def _suggest(ident: str, known: dict[str, str]) -> list[dict[str, str]]:
     return [{"id": i, "label": known[i]} for i in ids[:5]]
 
 
+def cite(sources: list[Source]) -> list[SourceCitation]:
+    """Sources as the profiles cite them (the fields a source lacks are left out of the JSON)."""
+    return [SourceCitation(iri=s.iri, label=s.label, kind=s.kind, locator=s.locator or None, url=s.url or None,
+                           secondary=s.secondary if s.url else None) for s in sources]
+
+
 class Profiles:
     """Read-only views over one store; list answers are read once and kept (the graph never changes)."""
 
@@ -58,171 +95,164 @@ class Profiles:
         self.focus = focus
         self._mechanisms = [self._mechanism_summary(r) for r in select(store, "mechanisms")]
         self._countries = [self._country_summary(r) for r in select(store, "countries")]
+        self._focus_nodes: dict[str, FocusConcept] | None = None
+        self._focus_broader: dict[str, set[str]] = {}
 
     # ------------------------------------------------------------------ lists
 
-    def mechanisms(self) -> list[dict[str, Any]]:
+    def mechanisms(self) -> list[MechanismSummary]:
         return self._mechanisms
 
-    def countries(self) -> list[dict[str, Any]]:
+    def countries(self) -> list[CountrySummary]:
         return self._countries
 
-    def _mechanism_summary(self, r: Row) -> dict[str, Any]:
-        return {
-            "id": local_id(r["mechanism"].value), "iri": r["mechanism"].value, "acronym": _v(r, "acronym"),
-            "label": r["label"].value, "kind": {"id": local_id(r["kind"].value), "label": r["kindLabel"].value},
-            "subregional": r["subregional"].to_python() is True, "established": _split(r, "established"),
-            "member_count": int(r["members"].to_python()),
-        }
+    def _mechanism_summary(self, r: Row) -> MechanismSummary:
+        return MechanismSummary(
+            id=local_id(r["mechanism"].value), iri=r["mechanism"].value, acronym=_v(r, "acronym"),
+            label=r["label"].value, kind=KindRef(id=local_id(r["kind"].value), label=r["kindLabel"].value),
+            subregional=r["subregional"].to_python() is True, established=_split(r, "established"),
+            member_count=int(r["members"].to_python()))
 
-    def _country_summary(self, r: Row) -> dict[str, Any]:
-        return {
-            "id": r["iso3"].value, "iri": r["country"].value, "label": r["label"].value,
-            "iso3166_alpha2": r["iso2"].value, "iso3166_numeric": _v(r, "numeric"), "wikidata": _v(r, "wikidata"),
-            "neaspec_member_state": r["neaspecMember"].to_python() is True,
-            "mechanism_count": int(r["mechanisms"].to_python()),
-        }
+    def _country_summary(self, r: Row) -> CountrySummary:
+        return CountrySummary(
+            id=r["iso3"].value, iri=r["country"].value, label=r["label"].value,
+            iso3166_alpha2=r["iso2"].value, iso3166_numeric=_v(r, "numeric"), wikidata=_v(r, "wikidata"),
+            neaspec_member_state=r["neaspecMember"].to_python() is True,
+            mechanism_count=int(r["mechanisms"].to_python()))
 
     # ------------------------------------------------------------------ one mechanism
 
-    def mechanism(self, ident: str, *, as_of: str | None = None) -> dict[str, Any]:
+    def mechanism(self, ident: str, *, as_of: str | None = None) -> MechanismDetail:
         ident = ident.strip().lower()
-        summary = next((m for m in self._mechanisms if m["id"] == ident), None)
+        summary = next((m for m in self._mechanisms if m.id == ident), None)
         if summary is None:
-            raise NotFoundError("mechanism", ident, _suggest(ident, {str(m["id"]): str(m["acronym"] or m["label"])
+            raise NotFoundError("mechanism", ident, _suggest(ident, {m.id: m.acronym or m.label
                                                                     for m in self._mechanisms}))
-        iri = str(summary["iri"])
+        iri = summary.iri
         params = {"mechanism": iri}
-        labels = select(self.store, "labels", {"resource": iri})
         members = select(self.store, "mechanism-members", {**params, "as_of": as_of})
         structure = select(self.store, "mechanism-structure", params)
         work = select(self.store, "work-areas", {**params, "include_related": True})
         components = select(self.store, "mechanism-components", params)
         engagements = select(self.store, "mechanism-engagements", params)
         profile = {p["property"].value: p for p in select(self.store, "mechanism-profile", params)}
-        stated = {local: profile[f"https://w3id.org/neaspec-kg/ontology#{local}"]["value"].value
-                  for local in ("statedMembers", "statedGovernance", "statedSecretariat", "statedFocusAreas")
-                  if f"https://w3id.org/neaspec-kg/ontology#{local}" in profile}
-        websites = [p for k, p in profile.items() if k.endswith("#website")]
-        return {
-            **summary,
-            "labels": [{"label": r["label"].value, "lang": r["lang"].value or None, "kind": r["kind"].value,
-                        "sources": self._src(r)} for r in labels],
-            "established_claims": self._claims(iri, "established"),
-            "website": [w["value"].value for w in websites],
-            "stated_in_table_2": stated,
-            "stated_sources": {local: self._src(profile[f"https://w3id.org/neaspec-kg/ontology#{local}"])
-                               for local in stated},
-            "members": [{
-                "id": r["iso3"].value, "label": r["label"].value, "role": r["roleLabel"].value.lower(),
-                "since": _v(r, "since"), "sources": self._src(r)} for r in members],
-            "secretariat": [self._unit(r) for r in structure if r["role"].value == "secretariat"],
-            "governing_bodies": [self._unit(r) for r in structure if r["role"].value == "governing body"],
-            "focus_areas": [{
-                "id": local_id(r["focus"].value), "label": r["focusLabel"].value,
-                "themes": [local_id(t) for t in _split(r, "themes")],
-                "modalities": _split(r, "modalities", ", "), "through": _split(r, "through", ", "),
-                "stated_as": _split(r, "stated", " | "), "sources": self._src(r)} for r in work],
-            "components": [{
-                "id": local_id(r["component"].value), "iri": r["component"].value, "acronym": _v(r, "acronym"),
-                "label": r["label"].value, "type": r["class"].value, "established": _split(r, "established"),
-                "sources": self._src(r)} for r in components],
-            "engagements": [{
-                "id": local_id(r["engagement"].value), "party": local_id(r["party"].value),
-                "counterpart": local_id(r["counterpart"].value), "counterpart_label": r["counterpartLabel"].value,
-                "types": _split(r, "types", ", "), "status": r["statusLabel"].value,
-                "via": _v(r, "viaLabel"), "stated_as": _split(r, "statedAs", " | "),
-                "limitation": _v(r, "limitation") or None, "sources": self._src(r)} for r in engagements],
-        }
+        stated = {local: profile[NK + local] for local in STATED if NK + local in profile}
+        return MechanismDetail(
+            **dict(summary),
+            labels=self._labels(iri),
+            established_claims=self._claims(iri, "established"),
+            website=[p["value"].value for k, p in profile.items() if k.endswith("#website")],
+            stated_in_table_2={local: r["value"].value for local, r in stated.items()},
+            stated_sources={local: self._src(r) for local, r in stated.items()},
+            members=[MemberOfMechanism(
+                id=r["iso3"].value, label=r["label"].value, role=r["roleLabel"].value.lower(),
+                since=_v(r, "since"), sources=self._src(r)) for r in members],
+            secretariat=[self._unit(r) for r in structure if r["role"].value == "secretariat"],
+            governing_bodies=[self._unit(r) for r in structure if r["role"].value == "governing body"],
+            focus_areas=[FocusOfMechanism(
+                id=local_id(r["focus"].value), label=r["focusLabel"].value,
+                themes=[local_id(t) for t in _split(r, "themes")],
+                modalities=_split(r, "modalities", ", "), through=_split(r, "through", ", "),
+                stated_as=_split(r, "stated", " | "), sources=self._src(r)) for r in work],
+            components=[Component(
+                id=local_id(r["component"].value), iri=r["component"].value, acronym=_v(r, "acronym"),
+                label=r["label"].value, type=cast(ComponentType, r["class"].value),
+                established=_split(r, "established"), sources=self._src(r)) for r in components],
+            engagements=[MechanismEngagement(
+                id=local_id(r["engagement"].value), party=local_id(r["party"].value),
+                counterpart=local_id(r["counterpart"].value), counterpart_label=r["counterpartLabel"].value,
+                types=_split(r, "types", ", "), status=r["statusLabel"].value,
+                via=_v(r, "viaLabel"), stated_as=_split(r, "statedAs", " | "),
+                limitation=_v(r, "limitation") or None, sources=self._src(r)) for r in engagements],
+        )
 
-    def _claims(self, iri: str, local: str) -> list[dict[str, Any]]:
-        rows = select(self.store, "fact-provenance", {
-            "subject": iri, "predicate": f"https://w3id.org/neaspec-kg/ontology#{local}"})
+    def _labels(self, iri: str) -> list[SourcedLabel]:
+        return [SourcedLabel(label=r["label"].value, lang=r["lang"].value or None,
+                             kind=cast(LabelKind, r["kind"].value), sources=self._src(r))
+                for r in select(self.store, "labels", {"resource": iri})]
+
+    def _claims(self, iri: str, local: str) -> list[Claim]:
+        rows = select(self.store, "fact-provenance", {"subject": iri, "predicate": NK + local})
         claims: dict[str, list[str]] = {}
         for r in rows:
             claims.setdefault(r["object"].value, []).append(r["source"].value)
-        return [{"value": v, "sources": [s.to_dict() for s in self.sources.many(srcs)]} for v, srcs in claims.items()]
+        return [Claim(value=v, sources=cite(self.sources.many(srcs))) for v, srcs in claims.items()]
 
-    def _unit(self, r: Row) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": local_id(r["unit"].value), "label": r["label"].value, "sources": self._src(r)}
-        if "host" in r:
-            out["hosted_by"] = {"id": local_id(r["host"].value), "label": _v(r, "hostLabel")}
-        if "type" in r:
-            out["type"] = _v(r, "typeLabel")
-        return out
+    def _unit(self, r: Row) -> StructureUnit:
+        return StructureUnit(
+            id=local_id(r["unit"].value), label=r["label"].value, sources=self._src(r),
+            # host and its label, type and its label: bound together (one OPTIONAL each in the query)
+            hosted_by=Host(id=local_id(r["host"].value), label=r["hostLabel"].value) if "host" in r else None,
+            type=_v(r, "typeLabel") if "type" in r else None)
 
-    def _src(self, r: Row) -> list[dict[str, Any]]:
-        return [s.to_dict() for s in self.sources.many(_v(r, "sources"))]
+    def _src(self, r: Row) -> list[SourceCitation]:
+        return cite(self.sources.many(_v(r, "sources")))
 
     # ------------------------------------------------------------------ one country
 
-    def country(self, code: str, *, as_of: str | None = None) -> dict[str, Any]:
+    def country(self, code: str, *, as_of: str | None = None) -> CountryDetail:
         code = code.strip().upper()
-        summary = next((c for c in self._countries if c["id"] == code), None)
+        summary = next((c for c in self._countries if c.id == code), None)
         if summary is None:
-            raise NotFoundError("country", code, _suggest(code, {str(c["id"]): str(c["label"])
-                                                                 for c in self._countries}))
+            raise NotFoundError("country", code, _suggest(code, {c.id: c.label for c in self._countries}))
         rows = select(self.store, "country-mechanisms", {"country": code, "as_of": as_of})
-        labels = select(self.store, "labels", {"resource": str(summary["iri"])})
-        return {
-            **summary,
-            "labels": [{"label": r["label"].value, "lang": r["lang"].value or None, "kind": r["kind"].value,
-                        "sources": self._src(r)} for r in labels],
-            "mechanisms": [{
-                "id": local_id(r["mechanism"].value), "acronym": _v(r, "acronym"), "label": r["label"].value,
-                "subregional": r["subregional"].to_python() is True, "role": r["roleLabel"].value.lower(),
-                "since": _v(r, "since"), "sources": self._src(r)} for r in rows],
-        }
+        return CountryDetail(
+            **dict(summary),
+            labels=self._labels(summary.iri),
+            mechanisms=[MechanismOfCountry(
+                id=local_id(r["mechanism"].value), acronym=_v(r, "acronym"), label=r["label"].value,
+                subregional=r["subregional"].to_python() is True, role=r["roleLabel"].value.lower(),
+                since=_v(r, "since"), sources=self._src(r)) for r in rows],
+        )
 
     # ------------------------------------------------------------------ focus areas
 
-    def _focus_index(self) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
+    def _focus_index(self) -> tuple[dict[str, FocusConcept], dict[str, set[str]]]:
         """Concepts by id and each concept's broader ids, read once from the focus-tree query."""
-        if not hasattr(self, "_focus_nodes"):
-            nodes: dict[str, dict[str, Any]] = {}
+        if self._focus_nodes is None:
+            nodes: dict[str, FocusConcept] = {}
             broader: dict[str, set[str]] = {}
             for r in select(self.store, "focus-tree"):
                 cid = local_id(r["concept"].value)
-                nodes.setdefault(cid, {
-                    "id": cid, "iri": r["concept"].value, "label": r["label"].value,
-                    "kind": "thematic area" if r["isTheme"].to_python() is True else "focus area",
-                    "alt_labels": [{"label": a.rsplit("@", 1)[0], "lang": a.rsplit("@", 1)[1] or None}
-                                   for a in _split(r, "altLabels", "|") if "@" in a],
-                    "mechanism_count": int(r["mechanisms"].to_python()),
-                })
+                if cid not in nodes:
+                    nodes[cid] = FocusConcept(
+                        id=cid, iri=r["concept"].value, label=r["label"].value,
+                        kind="thematic area" if r["isTheme"].to_python() is True else "focus area",
+                        alt_labels=[AltLabel(label=a.rsplit("@", 1)[0], lang=a.rsplit("@", 1)[1] or None)
+                                    for a in _split(r, "altLabels", "|") if "@" in a],
+                        mechanism_count=int(r["mechanisms"].to_python()))
                 broader.setdefault(cid, set())
                 if "broader" in r:
                     broader[cid].add(local_id(r["broader"].value))
             self._focus_nodes, self._focus_broader = nodes, broader
         return self._focus_nodes, self._focus_broader
 
-    def focus_tree(self) -> list[dict[str, Any]]:
+    def focus_tree(self) -> list[FocusNode]:
         """Thematic areas with their focus areas nested beneath (a concept with two broader concepts
         appears under both, as in the thesaurus)."""
         nodes, broader = self._focus_index()
 
-        def tree(cid: str) -> dict[str, Any]:
-            kids = sorted((k for k, b in broader.items() if cid in b), key=lambda k: str(nodes[k]["label"]))
-            return {**nodes[cid], "narrower": [tree(k) for k in kids]}
+        def tree(cid: str) -> FocusNode:
+            kids = sorted((k for k, b in broader.items() if cid in b), key=lambda k: nodes[k].label)
+            return FocusNode(**dict(nodes[cid]), narrower=[tree(k) for k in kids])
 
-        return [tree(cid) for cid, n in sorted(nodes.items(), key=lambda kv: str(kv[1]["label"]))
-                if n["kind"] == "thematic area"]
+        return [tree(cid) for cid, n in sorted(nodes.items(), key=lambda kv: kv[1].label)
+                if n.kind == "thematic area"]
 
-    def focus_area(self, ident: str) -> dict[str, Any]:
+    def focus_area(self, ident: str) -> FocusDetail:
         nodes, broader = self._focus_index()
         cid = local_id(ident.strip()) if ident.startswith(ID) else ident.strip().lower()
         if cid not in nodes:
             raise NotFoundError("focus area", ident, [{"id": s.concept.id, "label": s.label}
                                                      for s in self.focus.suggest(ident)])
-        labels = select(self.store, "labels", {"resource": str(nodes[cid]["iri"])})
 
-        def brief(k: str) -> dict[str, Any]:
-            return {"id": k, "label": nodes[k]["label"], "kind": nodes[k]["kind"]}
+        def brief(k: str) -> FocusBrief:
+            return FocusBrief(id=k, label=nodes[k].label, kind=nodes[k].kind)
 
-        return {
-            **nodes[cid],
-            "labels": [{"label": r["label"].value, "lang": r["lang"].value or None, "kind": r["kind"].value}
-                       for r in labels],
-            "broader": [brief(b) for b in sorted(broader[cid])],
-            "narrower": [brief(k) for k, b in sorted(broader.items()) if cid in b],
-        }
+        return FocusDetail(
+            **dict(nodes[cid]),
+            labels=[Label(label=r["label"].value, lang=r["lang"].value or None, kind=cast(LabelKind, r["kind"].value))
+                    for r in select(self.store, "labels", {"resource": nodes[cid].iri})],
+            broader=[brief(b) for b in sorted(broader[cid])],
+            narrower=[brief(k) for k, b in sorted(broader.items()) if cid in b],
+        )

@@ -7,10 +7,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import networkx as nx
+from pydantic import BaseModel
 
 from neaspec_kg.analysis import Analyst
 from neaspec_kg.analysis.profiles import Profiles
 from neaspec_kg.graph import select
+from neaspec_kg.models_profiles import MechanismSummary
 from neaspec_kg.namespaces import ID, local_id
 from neaspec_kg.namespaces import country as country_iri
 from neaspec_kg.views.links import LinkPolicy, safe_url
@@ -37,7 +39,7 @@ class Builder:
         if self.lang != "en":
             self.names = {r["resource"].value: r["label"].value
                           for r in select(self.store, "preferred-labels", {"lang": self.lang})}
-        self.mechanisms = {str(m["iri"]): m for m in profiles.mechanisms()}
+        self.mechanisms: dict[str, MechanismSummary] = {m.iri: m for m in profiles.mechanisms()}
 
     # ---- labels
 
@@ -49,15 +51,17 @@ class Builder:
         """Mechanisms go by their acronym in English (short, and how the note names them); in another
         language by their name in that language where the graph has one."""
         m = self.mechanisms.get(iri)
-        english = str(m["acronym"] or m["label"]) if m else local_id(iri)
+        english = (m.acronym or m.label) if m else local_id(iri)
         return self.names.get(iri, english)
 
     # ---- sources
 
-    def src(self, sources: Iterable[Mapping[str, Any]]) -> list[int]:
-        """Indexes into the page's source table (each source once per page, however often cited)."""
+    def src(self, sources: Iterable[Mapping[str, Any] | BaseModel]) -> list[int]:
+        """Indexes into the page's source table (each source once per page, however often cited); a source is
+        a mapping or a model of one (``SourceRef``, ``SourceCitation``)."""
         out: list[int] = []
-        for s in sources:
+        for given in sources:
+            s = given.model_dump(exclude_none=True) if isinstance(given, BaseModel) else given
             iri = str(s["iri"])
             if iri not in self._source_index:
                 label = str(s["label"])
@@ -139,62 +143,55 @@ class Builder:
         it = self.item
         facts = [
             {"name": "Names", "items": [
-                it(f"{lab['label']}" + (f" ({lab['lang']})" if lab["lang"] else ""), src=self.src(lab["sources"]))
-                for lab in p["labels"] if lab["kind"] in {"pref", "acronym"}]},
-            {"name": "Kind", "items": [it(str(p["kind"]["label"]) + (
-                ", one of the subregional mechanisms of Table 2" if p["subregional"] else ""))]},
-            {"name": "Established", "items": [it(str(c["value"]), src=self.src(c["sources"]))
-                                              for c in _claims(p, "established")]},
+                it(lab.label + (f" ({lab.lang})" if lab.lang else ""), src=self.src(lab.sources))
+                for lab in p.labels if lab.kind in {"pref", "acronym"}]},
+            {"name": "Kind", "items": [it(p.kind.label + (
+                ", one of the subregional mechanisms of Table 2" if p.subregional else ""))]},
+            {"name": "Established", "items": [it(c.value, src=self.src(c.sources))
+                                              for c in p.established_claims]},
             {"name": "Members", "items": [
-                it(f"{self.name(country_iri(m['id']), m['label'])}: {m['role']}"
-                   + (f", since {m['since']}" if m["since"] else ""),
-                   iri=country_iri(m["id"]), src=self.src(m["sources"])) for m in p["members"]]},
+                it(f"{self.name(country_iri(m.id), m.label)}: {m.role}" + (f", since {m.since}" if m.since else ""),
+                   iri=country_iri(m.id), src=self.src(m.sources)) for m in p.members]},
             {"name": "Secretariat", "items": [
-                it(u["label"] + (f", hosted by {u['hosted_by']['label'] or u['hosted_by']['id']}"
-                                 if u.get("hosted_by") else ""),
-                   iri=ID + "secretariat/" + u["id"], src=self.src(u["sources"])) for u in p["secretariat"]]},
+                it(u.label + (f", hosted by {u.hosted_by.label or u.hosted_by.id}" if u.hosted_by else ""),
+                   iri=ID + "secretariat/" + u.id, src=self.src(u.sources)) for u in p.secretariat]},
             {"name": "Governing bodies", "items": [
-                it(u["label"] + (f" ({u['type']})" if u.get("type") else ""), src=self.src(u["sources"]))
-                for u in p["governing_bodies"]]},
+                it(u.label + (f" ({u.type})" if u.type else ""), src=self.src(u.sources))
+                for u in p.governing_bodies]},
             {"name": "Focus areas", "items": [
-                it(self.name(ID + "focus/" + f["id"], f["label"])
-                   + (f": {', '.join(f['modalities'])}" if f["modalities"] else "")
-                   + (f" (through {', '.join(f['through'])})" if f["through"] else ""),
-                   iri=ID + "focus/" + f["id"], src=self.src(f["sources"])) for f in p["focus_areas"]]},
+                it(self.name(ID + "focus/" + f.id, f.label)
+                   + (f": {', '.join(f.modalities)}" if f.modalities else "")
+                   + (f" (through {', '.join(f.through)})" if f.through else ""),
+                   iri=ID + "focus/" + f.id, src=self.src(f.sources)) for f in p.focus_areas]},
             {"name": "Platforms and plans", "items": [
-                it(f"{c['acronym'] or c['label']} ({c['type']}"
-                   + (f", {' or '.join(c['established'])}" if c["established"] else "") + ")",
-                   iri=c["iri"], src=self.src(c["sources"])) for c in p["components"]]},
+                it(f"{c.acronym or c.label} ({c.type}" + (f", {' or '.join(c.established)}" if c.established else "")
+                   + ")", iri=c.iri, src=self.src(c.sources)) for c in p.components]},
             {"name": "Engagements", "items": [
-                it(f"{', '.join(e['types'])} with {e['counterpart_label'] if e['party'] == p['id'] else e['party']}"
-                   f" ({e['status'].lower()})" + (f", via {e['via']}" if e["via"] else "")
-                   + (f". Limitation: {e['limitation']}" if e["limitation"] else ""),
-                   iri=ID + "engagement/" + e["id"], src=self.src(e["sources"])) for e in p["engagements"]]},
+                it(f"{', '.join(e.types)} with {e.counterpart_label if e.party == p.id else e.party}"
+                   f" ({e.status.lower()})" + (f", via {e.via}" if e.via else "")
+                   + (f". Limitation: {e.limitation}" if e.limitation else ""),
+                   iri=ID + "engagement/" + e.id, src=self.src(e.sources)) for e in p.engagements]},
             {"name": "As Table 2 of the note states it", "items": [
-                it(f"{k.removeprefix('stated')}: {v}") for k, v in dict(p["stated_in_table_2"]).items()]},
+                it(f"{k.removeprefix('stated')}: {v}") for k, v in p.stated_in_table_2.items()]},
             *(extra or []),
         ]
-        self.card(iri, "Mechanism" if p["subregional"] else "Related mechanism", facts,
-                  name=self.name(iri, str(p["label"])))
+        self.card(iri, "Mechanism" if p.subregional else "Related mechanism", facts, name=self.name(iri, p.label))
 
     def country_card(self, iri: str) -> None:
         """Names, codes and the mechanisms a country takes part in, with role, date and sources."""
         p = self.profiles.country(local_id(iri))
         it = self.item
-        codes = f"ISO 3166-1 {p['id']} / {p['iso3166_alpha2']}" + (
-            f" / {p['iso3166_numeric']}" if p["iso3166_numeric"] else "")
+        codes = f"ISO 3166-1 {p.id} / {p.iso3166_alpha2}" + (f" / {p.iso3166_numeric}" if p.iso3166_numeric else "")
         facts = [
-            {"name": "Names", "items": [it(lab["label"] + (f" ({lab['lang']})" if lab["lang"] else ""),
-                                           src=self.src(lab["sources"]))
-                                        for lab in p["labels"] if lab["kind"] == "pref"]},
-            {"name": "Codes", "items": [it(codes)] + ([it("NEASPEC member State")]
-                                                      if p["neaspec_member_state"] else [])},
+            {"name": "Names", "items": [it(lab.label + (f" ({lab.lang})" if lab.lang else ""),
+                                           src=self.src(lab.sources)) for lab in p.labels if lab.kind == "pref"]},
+            {"name": "Codes", "items": [it(codes)] + ([it("NEASPEC member State")] if p.neaspec_member_state else [])},
             {"name": "Takes part in", "items": [
-                it(f"{self.mechanism_label(ID + 'mechanism/' + m['id'])}: {m['role']}"
-                   + (f", since {m['since']}" if m["since"] else ""),
-                   iri=ID + "mechanism/" + m["id"], src=self.src(m["sources"])) for m in p["mechanisms"]]},
+                it(f"{self.mechanism_label(ID + 'mechanism/' + m.id)}: {m.role}"
+                   + (f", since {m.since}" if m.since else ""), iri=ID + "mechanism/" + m.id, src=self.src(m.sources))
+                for m in p.mechanisms]},
         ]
-        self.card(iri, "Country", facts, name=self.name(iri, str(p["label"])))
+        self.card(iri, "Country", facts, name=self.name(iri, p.label))
 
     def focus_card(self, iri: str, worked_on: list[dict[str, Any]]) -> None:
         if not iri.startswith(ID + "focus/"):  # a target species: its name and who works on it
@@ -204,15 +201,14 @@ class Builder:
         p = self.profiles.focus_area(local_id(iri))
         it = self.item
         facts = [
-            {"name": "Other labels", "items": [it(a["label"] + (f" ({a['lang']})" if a["lang"] else ""))
-                                               for a in p["alt_labels"]]},
-            {"name": "Broader", "items": [it(self.name(ID + "focus/" + b["id"], b["label"]),
-                                             iri=ID + "focus/" + b["id"]) for b in p["broader"]]},
-            {"name": "Narrower", "items": [it(self.name(ID + "focus/" + n["id"], n["label"]),
-                                              iri=ID + "focus/" + n["id"]) for n in p["narrower"]]},
+            {"name": "Other labels", "items": [it(a.label + (f" ({a.lang})" if a.lang else "")) for a in p.alt_labels]},
+            {"name": "Broader", "items": [it(self.name(ID + "focus/" + b.id, b.label), iri=ID + "focus/" + b.id)
+                                          for b in p.broader]},
+            {"name": "Narrower", "items": [it(self.name(ID + "focus/" + n.id, n.label), iri=ID + "focus/" + n.id)
+                                           for n in p.narrower]},
             {"name": "Worked on by", "items": worked_on},
         ]
-        self.card(iri, str(p["kind"]).capitalize(), facts, name=self.name(iri, str(p["label"])))
+        self.card(iri, p.kind.capitalize(), facts, name=self.name(iri, p.label))
 
     def view(self, kind: str, title: str, intro: str, initial: str | None = None,
              query: dict[str, str] | None = None) -> View:
@@ -228,10 +224,3 @@ class Builder:
         return View(kind=kind, title=title, intro=intro, lang=self.lang, graph=self.g, nodes=self.nodes,
                     edges=edges, sources=self.sources, initial=initial, query=query or {},
                     digest=str(getattr(self.store, "digest", ""))[:12])
-
-
-def _claims(profile: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
-    """A profile's claims for ``key`` (value and sources), under ``{key}_claims`` or, in older profiles,
-    under ``key`` itself; plain values without sources are skipped."""
-    claims = profile.get(f"{key}_claims", profile.get(key)) or []
-    return [c for c in claims if isinstance(c, Mapping) and "value" in c]

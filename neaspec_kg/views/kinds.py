@@ -28,8 +28,8 @@ def whole_view(analyst: Analyst, profiles: Profiles, lang: str = "en", links: Li
     b = Builder(analyst, profiles, lang, links or FileLinks(lang=lang))
     store = analyst.store
     for iri, prof in b.mechanisms.items():
-        b.node(iri, "mechanism" if prof["subregional"] else "related", b.mechanism_label(iri),
-               f"{b.mechanism_label(iri)}\n{b.name(iri, str(prof['label']))}\n{prof['kind']['label']}")
+        b.node(iri, "mechanism" if prof.subregional else "related", b.mechanism_label(iri),
+               f"{b.mechanism_label(iri)}\n{b.name(iri, prof.label)}\n{prof.kind.label}")
     for r in select(store, "memberships", {"include_related": True}):
         m, c = r["mechanism"].value, r["country"].value
         label = b.name(c, r["countryLabel"].value)
@@ -68,7 +68,7 @@ def whole_view(analyst: Analyst, profiles: Profiles, lang: str = "en", links: Li
         else:
             b.card(iri, "Organisation" if kind == "organisation" else "Secretariat",
                    [{"name": "Secretariat of", "items": hosts.get(iri, [])}])
-    n_sub = sum(1 for m in b.mechanisms.values() if m["subregional"])
+    n_sub = sum(1 for m in b.mechanisms.values() if m.subregional)
     view = b.view("graph", N_("The whole graph"),
                   N_("%(n)s mechanisms (%(n_sub)s subregional ones of Table 2 and %(n_rel)s related conventions and "
                      "partnerships), the countries taking part in them, the focus areas they work on under their "
@@ -195,8 +195,8 @@ def duplication_view(analyst: Analyst, profiles: Profiles, lang: str = "en", *, 
     for n in og.nodes:
         label = b.mechanism_label(n)
         m = b.mechanisms.get(n)
-        b.node(n, "mechanism" if m and m["subregional"] else "related", label,
-               f"{label}\n{b.name(n, str(m['label'])) if m else ''}")
+        b.node(n, "mechanism" if m and m.subregional else "related", label,
+               f"{label}\n{b.name(n, m.label) if m else ''}")
     for a, z, d in og.edges(data=True):
         ends = frozenset((a, z))
         p = by_pair[ends]
@@ -235,9 +235,9 @@ def mechanism_view(analyst: Analyst, profiles: Profiles, ident: str, lang: str =
     """One mechanism with its members, platforms and plans, secretariat (and host) and engagements."""
     b = Builder(analyst, profiles, lang, links or FileLinks(lang=lang))
     p = profiles.mechanism(ident)
-    iri = str(p["iri"])
+    iri = p.iri
     label = b.mechanism_label(iri)
-    b.node(iri, "mechanism" if p["subregional"] else "related", label, f"{label}\n{b.name(iri, str(p['label']))}")
+    b.node(iri, "mechanism" if p.subregional else "related", label, f"{label}\n{b.name(iri, p.label)}")
     for r in select(b.store, "mechanism-members", {"mechanism": iri}):
         c = r["country"].value
         clabel = b.name(c, r["label"].value)
@@ -283,7 +283,7 @@ def mechanism_view(analyst: Analyst, profiles: Profiles, ident: str, lang: str =
         olabel = b.mechanism_label(other) if kind == "mechanism" else b.name(other, other_label)
         node_kind = {"country": "country", "organisation": "organisation", "component": "component"}.get(kind, "other")
         if kind == "mechanism":
-            node_kind = "mechanism" if other in b.mechanisms and b.mechanisms[other]["subregional"] else "related"
+            node_kind = "mechanism" if other in b.mechanisms and b.mechanisms[other].subregional else "related"
         b.node(other, node_kind, olabel, f"{olabel}\n{other_label}")
         src = b.src_iris(r["sources"].value)
         text = (f"{b.mechanism_label(party) if kind_of(party) == 'mechanism' else r['partyLabel'].value} → "
@@ -313,8 +313,8 @@ def mechanism_view(analyst: Analyst, profiles: Profiles, ident: str, lang: str =
                      "and %(engagements)s recorded engagements. Dashed lines are engagements (or observer roles). "
                      "Click a node for its facts and their sources."), initial=iri)
     view.title_args = {"name": label}
-    view.intro_args = {"name": b.name(iri, str(p["label"])), "members": len(p["members"]),
-                       "components": len(p["components"]), "engagements": len(p["engagements"])}
+    view.intro_args = {"name": b.name(iri, p.label), "members": len(p.members),
+                       "components": len(p.components), "engagements": len(p.engagements)}
     return view
 
 

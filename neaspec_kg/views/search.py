@@ -13,8 +13,8 @@ def find_mechanism(profiles: Profiles, text: str) -> str | None:
     matter), or None. Lets one search box take a focus area or a mechanism."""
     key = normalise(text)
     for m in profiles.mechanisms():
-        if key in {normalise(str(m["id"])), normalise(str(m["acronym"] or "")), normalise(str(m["label"]))}:
-            return str(m["id"])
+        if key in {normalise(m.id), normalise(m.acronym or ""), normalise(m.label)}:
+            return m.id
     return None
 
 
@@ -22,10 +22,10 @@ def suggest_mechanisms(profiles: Profiles, text: str, n: int = 5) -> list[dict[s
     """The closest mechanisms by spelling of id, acronym or name (for the "nothing is called that" page)."""
     keys: dict[str, dict[str, str]] = {}
     for m in profiles.mechanisms():
-        entry = {"id": str(m["id"]), "label": str(m["acronym"] or m["label"]), "name": str(m["label"])}
-        for k in (m["id"], m["acronym"], m["label"]):
+        entry = {"id": m.id, "label": m.acronym or m.label, "name": m.label}
+        for k in (m.id, m.acronym, m.label):
             if k:
-                keys.setdefault(normalise(str(k)), entry)
+                keys.setdefault(normalise(k), entry)
     out: list[dict[str, str]] = []
     for k in difflib.get_close_matches(normalise(text), list(keys), n=3 * n, cutoff=0.5):
         if keys[k] not in out:
