@@ -5,7 +5,9 @@ The graph is built and validated before the app exists, so an invalid graph stop
 run in a pool of worker processes (``api.query_pool``), started and stopped by the app's lifespan, so an
 expensive query can neither block the event loop nor starve the REST routes.
 
-Run it with ``uvicorn --factory api.app:create_app``.
+Run it with ``uvicorn --factory api.app:create_app``. ``neaspec-kg serve`` builds it with ``offload=True``:
+the analyses and pages then run in an analysis process (``api.offload``), a second instance of this app made
+with ``role="analysis"``, and the main process keeps ``/healthz``, SPARQL and a cache of repeated answers.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from api import brief_page, check_page, linked_data, map_page, matrix, rest, the
 from api import views as pages
 from api.admission import RefusalPause, WorkGate
 from api.headers import HeadAsGet, SecurityHeaders
+from api.offload import AnalysisProcess, AnswerCache, Offload
 from api.problems import ProblemError, document_problems, install_problem_handlers
 from api.query_pool import QueryPool
 from api.remote_pool import RemotePool
@@ -42,9 +45,15 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = None,
-               store_url: str | None = None) -> FastAPI:
+               store_url: str | None = None, *, offload: bool = False, role: str = "all") -> FastAPI:
     """The FastAPI app over ``graph`` (default: build and validate the project's data now), or, with
-    ``store_url``, over a remote SPARQL 1.1 store that already holds a validated build (see README)."""
+    ``store_url``, over a remote SPARQL 1.1 store that already holds a validated build (see README).
+
+    ``offload``: run every answer but ``/healthz``, SPARQL and static files in an analysis process
+    (``api.offload``), so that no analysis holds this process's GIL. ``role="analysis"`` is that process's
+    app: it starts no SPARQL workers (the main process answers SPARQL)."""
+    if role not in {"all", "analysis"}:
+        raise ValueError(f"role must be 'all' or 'analysis', not {role!r}")
     settings = settings or Settings.from_env()
     pool: QueryPool | RemotePool
     if store_url:
@@ -76,12 +85,24 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
             memory_limit_mb=settings.worker_memory_mb or None,
         )
 
+    analysis: AnalysisProcess | None = None
+    if offload and role == "all":
+        analysis = AnalysisProcess(settings, store_path=str(graph.on_disk()) if graph is not None else None,
+                                   store_url=store_url)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if role == "analysis":  # SPARQL is the main process's
+            yield
+            return
         await pool.start()
         try:
+            if analysis is not None:
+                await analysis.start()
             yield
         finally:
+            if analysis is not None:
+                await analysis.close()
             await pool.close()
 
     app = FastAPI(
@@ -103,7 +124,13 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     # graph pages embed every node's facts and sources (about 7x smaller gzipped); clients that do not ask
     # for gzip (SPARQL tools, load generators) get plain bodies
     app.add_middleware(GZipMiddleware, minimum_size=2048)
-    app.add_middleware(RefusalPause)  # the gate's refusals are held a moment before they are sent
+    app.state.analysis = analysis
+    if analysis is not None:  # answers computed in the analysis process, streamed through
+        app.add_middleware(Offload, analysis=analysis, max_request_bytes=settings.max_request_bytes)
+    if role != "analysis":  # (the analysis process's refusals are held by the main process, which relays them)
+        app.add_middleware(RefusalPause)  # the gate's refusals are held a moment before they are sent
+    if analysis is not None:  # repeated answers served from the event loop
+        app.add_middleware(AnswerCache)
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = document_problems(get_openapi(
@@ -113,7 +140,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(HeadAsGet)
     app.add_middleware(SecurityHeaders)  # outermost: every answer, errors included, carries the headers
-    if settings.cors_origins:
+    if settings.cors_origins and role != "analysis":  # the main process's CORS answers for both
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.cors_origins),
@@ -146,11 +173,13 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
         stats = pool.stats()
         if stats.workers == 0:
             raise ProblemError(503, detail="No SPARQL worker is running.", headers={"Retry-After": "5"})
+        analysis_up = analysis is None or analysis.up
         return {
-            "status": "ok" if stats.workers == pool.size else "degraded",
+            "status": "ok" if stats.workers == pool.size and analysis_up else "degraded",
             "sparql_workers_expected": pool.size,
             **identity,
             "sparql_workers": stats.workers,
+            **({"analysis_process": "up" if analysis_up else "down"} if analysis is not None else {}),
             "pid": os.getpid(),  # which HTTP worker answered (serve --workers N)
         }
 

@@ -625,7 +625,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.store.startswith(("http://", "https://")):
         # a remote store that already holds a validated build (README, "Another SPARQL store"): the API,
         # the views and a policy-checked /sparql that forwards to it
-        app = create_app(settings, store_url=args.store)
+        app = create_app(settings, store_url=args.store, offload=True)
         what = f"the store at {args.store}"
     elif args.store != "oxigraph":
         print(f"neaspec-kg: serve takes --store oxigraph (the default) or the URL of a SPARQL 1.1 store, not "
@@ -636,7 +636,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         what = f"{len(graph.graph_names)} named graphs"
         if args.workers > 1:
             return _serve_workers(args, settings, graph, what)
-        app = create_app(settings, graph)
+        # the analyses and pages run in an analysis process, so that none of them holds this process's GIL
+        # while it answers /healthz, SPARQL and repeated answers (api/offload.py)
+        app = create_app(settings, graph, offload=True)
     print(f"neaspec-kg: serving {what} on http://{args.host}:{args.port}/ "
           f"(SPARQL at /sparql, API docs at /docs)", file=sys.stderr)
     from api.server import uvicorn_options
