@@ -24,16 +24,17 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+import tempfile
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 from urllib.parse import parse_qsl, urljoin
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from api.i18n import gettext_for
 from api.negotiation import (
@@ -77,6 +78,13 @@ UPDATE_TYPE = "application/sparql-update"
 ALLOW = "GET, POST, OPTIONS"
 #: how long a refusal (503, queue or client share full) is held before it is sent
 REFUSAL_PAUSE_S = 0.5
+#: answers larger than this are written to an unnamed temporary file as soon as they arrive from the worker
+#: and streamed to the client from it: a client that reads slowly (or never) then holds a file, not the
+#: main process's memory (the byte budget allows 16 MB per answer; six clients that never read once held
+#: 3.6 GB of it)
+SPOOL_BYTES = 1 << 20
+#: bytes read from a spooled answer per chunk sent
+SPOOL_CHUNK = 256 * 1024
 
 
 # --------------------------------------------------------------------------- a lexical look at the query
@@ -532,6 +540,8 @@ def sparql_router(pool: QueryPool | RemotePool, settings: Settings) -> APIRouter
         result = await run(job)
         media_type = chosen[result.kind]
         assert media_type is not None
+        if len(result.body) > SPOOL_BYTES:
+            return await spooled(result.body, media_type, {"Vary": "Accept"})
         return Response(result.body, media_type=media_type, headers={"Vary": "Accept"})
 
     async def run(job: QueryJob) -> QueryResult:
@@ -641,6 +651,30 @@ def sparql_router(pool: QueryPool | RemotePool, settings: Settings) -> APIRouter
                              operation_id=f"sparql_{method.lower()}", summary="SPARQL 1.1 Protocol query endpoint",
                              response_class=Response)
     return router
+
+
+def _spool(body: bytes) -> IO[bytes]:
+    # unnamed: gone with the last descriptor, whatever happens; closed by the response that streams it
+    file = tempfile.TemporaryFile()  # noqa: SIM115
+    file.write(body)
+    file.seek(0)
+    return file
+
+
+async def spooled(body: bytes, media_type: str, headers: Mapping[str, str]) -> StreamingResponse:
+    """A large answer streamed from an unnamed temporary file (``SPOOL_BYTES``): the caller drops ``body``
+    once this returns, and the main process then holds one chunk per slow reader, not the answer."""
+    file = await run_in_threadpool(_spool, body)
+    size = len(body)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            while data := await run_in_threadpool(file.read, SPOOL_CHUNK):
+                yield data
+        finally:
+            file.close()
+
+    return StreamingResponse(chunks(), media_type=media_type, headers={**headers, "Content-Length": str(size)})
 
 
 def _not_acceptable(kind: str) -> ProblemError:
