@@ -40,7 +40,7 @@ from neaspec_kg.models_profiles import (
     StructureUnit,
 )
 from neaspec_kg.namespaces import ID, NK, local_id
-from neaspec_kg.store import Row, SparqlStore
+from neaspec_kg.store import Row, Rows, SparqlStore
 
 #: the Table 2 cells of a mechanism's row, as ``mechanism-profile`` gives them (by property IRI)
 STATED: tuple[StatedKey, ...] = ("statedMembers", "statedGovernance", "statedSecretariat", "statedFocusAreas")
@@ -64,8 +64,25 @@ def _v(row: Row, key: str) -> str | None:
 
 def _split(row: Row, key: str, sep: str = " ") -> list[str]:
     """The values of a GROUP_CONCAT, sorted: SPARQL leaves their order to the store, and two stores must give
-    the same answer."""
+    the same answer.
+
+    Only where splitting cannot cut a value: establishment years and dates (``xsd:gYear``/``xsd:date`` lexical
+    forms hold no space) in the list queries, whose rows are one mechanism or platform each, and the
+    focus tree's alternative labels (grouped in the query because Virtuoso 7.2 cannot otherwise, see
+    focus-tree.rq). Lists of words (modalities, the sources' text, engagement types) come one value a row
+    (``_by_item``); lists of source IRIs are read by ``SourceIndex.many``."""
     return sorted(x for x in row[key].value.split(sep) if x) if key in row else []
+
+
+def _by_item(rows: Rows) -> list[tuple[Row, dict[str, list[str]]]]:
+    """The rows of a one-value-a-row query (``?field ?value`` beside an item's own columns) grouped by every
+    other column, in the query's order: each item's first row (its single values) and each field's values,
+    distinct and sorted (SPARQL leaves their order to the store, and two stores must give the same answer)."""
+    items: dict[tuple[tuple[str, str], ...], tuple[Row, dict[str, set[str]]]] = {}
+    for r in rows:
+        key = tuple((k, t.value) for k, t in sorted(r.items()) if k not in {"field", "value"})
+        items.setdefault(key, (r, {}))[1].setdefault(r["field"].value, set()).add(r["value"].value)
+    return [(first, {f: sorted(v) for f, v in fields.items()}) for first, fields in items.values()]
 
 
 def _suggest(ident: str, known: dict[str, str]) -> list[dict[str, str]]:
@@ -132,9 +149,9 @@ class Profiles:
         params = {"mechanism": iri}
         members = select(self.store, "mechanism-members", {**params, "as_of": as_of})
         structure = select(self.store, "mechanism-structure", params)
-        work = select(self.store, "work-areas", {**params, "include_related": True})
+        work = _by_item(select(self.store, "mechanism-work-areas", params))
         components = select(self.store, "mechanism-components", params)
-        engagements = select(self.store, "mechanism-engagements", params)
+        engagements = _by_item(select(self.store, "mechanism-engagement-values", params))
         profile = {p["property"].value: p for p in select(self.store, "mechanism-profile", params)}
         stated = {local: profile[NK + local] for local in STATED if NK + local in profile}
         return MechanismDetail(
@@ -151,9 +168,9 @@ class Profiles:
             governing_bodies=[self._unit(r) for r in structure if r["role"].value == "governing body"],
             focus_areas=[FocusOfMechanism(
                 id=local_id(r["focus"].value), label=r["focusLabel"].value,
-                themes=[local_id(t) for t in _split(r, "themes")],
-                modalities=_split(r, "modalities", ", "), through=_split(r, "through", ", "),
-                stated_as=_split(r, "stated", " | "), sources=self._src(r)) for r in work],
+                themes=[local_id(t) for t in values.get("theme", [])], modalities=values.get("modality", []),
+                through=values.get("through", []), stated_as=values.get("stated", []),
+                sources=cite(self.sources.many(values.get("source")))) for r, values in work],
             components=[Component(
                 id=local_id(r["component"].value), iri=r["component"].value, acronym=_v(r, "acronym"),
                 label=r["label"].value, type=cast(ComponentType, r["class"].value),
@@ -161,9 +178,9 @@ class Profiles:
             engagements=[MechanismEngagement(
                 id=local_id(r["engagement"].value), party=local_id(r["party"].value),
                 counterpart=local_id(r["counterpart"].value), counterpart_label=r["counterpartLabel"].value,
-                types=_split(r, "types", ", "), status=r["statusLabel"].value,
-                via=_v(r, "viaLabel"), stated_as=_split(r, "statedAs", " | "),
-                limitation=_v(r, "limitation") or None, sources=self._src(r)) for r in engagements],
+                types=values.get("type", []), status=r["statusLabel"].value, via=_v(r, "viaLabel"),
+                stated_as=values.get("stated", []), limitation=" | ".join(values.get("limitation", [])) or None,
+                sources=cite(self.sources.many(values.get("source")))) for r, values in engagements],
         )
 
     def _labels(self, iri: str) -> list[SourcedLabel]:
