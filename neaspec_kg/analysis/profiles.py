@@ -67,10 +67,9 @@ def _split(row: Row, key: str, sep: str = " ") -> list[str]:
     the same answer.
 
     Only where splitting cannot cut a value: establishment years and dates (``xsd:gYear``/``xsd:date`` lexical
-    forms hold no space) in the list queries, whose rows are one mechanism or platform each, and the
-    focus tree's alternative labels (grouped in the query because Virtuoso 7.2 cannot otherwise, see
-    focus-tree.rq). Lists of words (modalities, the sources' text, engagement types) come one value a row
-    (``_by_item``); lists of source IRIs are read by ``SourceIndex.many``."""
+    forms hold no space) in the list queries, whose rows are one mechanism or platform each. Lists of words
+    (modalities, the sources' text, engagement types, alternative labels) come one value a row (``_by_item``,
+    ``_focus_index``); lists of source IRIs (which hold no space either) are read by ``SourceIndex.many``."""
     return sorted(x for x in row[key].value.split(sep) if x) if key in row else []
 
 
@@ -225,23 +224,29 @@ class Profiles:
     # ------------------------------------------------------------------ focus areas
 
     def _focus_index(self) -> tuple[dict[str, FocusConcept], dict[str, set[str]]]:
-        """Concepts by id and each concept's broader ids, read once from the focus-tree query."""
+        """Concepts by id and each concept's broader ids, read once from the focus-tree query (a row per
+        broader concept and alternative label)."""
         if self._focus_nodes is None:
-            nodes: dict[str, FocusConcept] = {}
+            first: dict[str, Row] = {}
             broader: dict[str, set[str]] = {}
+            alts: dict[str, set[tuple[str, str]]] = {}
             for r in select(self.store, "focus-tree"):
                 cid = local_id(r["concept"].value)
-                if cid not in nodes:
-                    nodes[cid] = FocusConcept(
-                        id=cid, iri=r["concept"].value, label=r["label"].value,
-                        kind="thematic area" if r["isTheme"].to_python() is True else "focus area",
-                        alt_labels=[AltLabel(label=a.rsplit("@", 1)[0], lang=a.rsplit("@", 1)[1] or None)
-                                    for a in _split(r, "altLabels", "|") if "@" in a],
-                        mechanism_count=int(r["mechanisms"].to_python()))
+                first.setdefault(cid, r)
                 broader.setdefault(cid, set())
+                alts.setdefault(cid, set())
                 if "broader" in r:
                     broader[cid].add(local_id(r["broader"].value))
-            self._focus_nodes, self._focus_broader = nodes, broader
+                if "altLabel" in r:
+                    alts[cid].add((r["altLabel"].value, r["altLabel"].lang or ""))
+            self._focus_nodes = {cid: FocusConcept(
+                id=cid, iri=r["concept"].value, label=r["label"].value,
+                kind="thematic area" if r["isTheme"].to_python() is True else "focus area",
+                # in the order the profiles have always given them: by "label@lang"
+                alt_labels=[AltLabel(label=label, lang=lang or None)
+                            for label, lang in sorted(alts[cid], key=lambda a: f"{a[0]}@{a[1]}")],
+                mechanism_count=int(r["mechanisms"].to_python())) for cid, r in first.items()}
+            self._focus_broader = broader
         return self._focus_nodes, self._focus_broader
 
     def focus_tree(self) -> list[FocusNode]:
