@@ -304,7 +304,8 @@ def measure_incremental(paths: Paths) -> None:
             target.write_text(re.sub(r'nk:established "\d{4}"', f'nk:established "{year}"', original, count=1),
                               encoding="utf-8")
             t, rebuilt = timed(lambda: build(paths, full=False))
-            assert isinstance(rebuilt, ValidatedGraph) and rebuilt.how == "incremental", rebuilt.how
+            assert isinstance(rebuilt, ValidatedGraph), rebuilt
+            assert rebuilt.how == "incremental", rebuilt.how
             times.append(t)
     finally:
         target.write_text(original, encoding="utf-8")

@@ -9,6 +9,7 @@ every input file; the next CLI call or server start with unchanged inputs skips 
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
@@ -18,7 +19,7 @@ import shutil
 import tempfile
 import uuid
 import weakref
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -70,16 +71,12 @@ class ValidatedGraph:
 
     @property
     def quads(self) -> list[ox.Quad]:
-        """All quads of the named graphs (read from the cache on first use when built from it)."""
+        """All quads of the named graphs (read from the on-disk store on first use)."""
         if self._quads is None:
             assert self.store_path is not None
-            nquads = self.store_path.with_name(self.store_path.name.removesuffix(STORE_SUFFIX) + ".nq")
-            if nquads.exists():
-                self._quads = list(ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS))
-            else:
-                store = ox.Store.read_only(str(self.store_path))
-                self._quads = [q for q in store.quads_for_pattern(None, None, None, None)
-                               if not isinstance(q.graph_name, ox.DefaultGraph)]
+            store = ox.Store.read_only(str(self.store_path))
+            self._quads = [q for q in store.quads_for_pattern(None, None, None, None)
+                           if not isinstance(q.graph_name, ox.DefaultGraph)]
         return self._quads
 
     @property
@@ -280,6 +277,14 @@ def _digest(paths: Paths, files: Iterable[Path]) -> str:
     return Inputs(paths, ontology, [f for f in files if f not in ontology]).digest
 
 
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
+
+
 def _cache_dir() -> Path:
     return Path(os.environ.get("NEASPEC_KG_CACHE", Path.home() / ".cache" / "neaspec-kg"))
 
@@ -332,17 +337,6 @@ def _check_provenance(quads_by_file: dict[Path, list[ox.Quad]],
 def not_a_source(path: Path, graph: str) -> ProvenanceError:
     return ProvenanceError(SourceLocation(path, _find_line(path, graph)),
                            f"graph <{graph}> is not a catalogued source (add it to data/sources.trig)")
-
-
-def _dangling(quads: list[ox.Quad]) -> list[tuple[str, str]]:
-    """Our own IRIs that are used as objects but never typed anywhere: a typo or a missing node."""
-    typed = {_v(q.subject) for q in quads if q.predicate == RDF_TYPE}
-    out = []
-    for q in quads:
-        o = q.object
-        if isinstance(o, ox.NamedNode) and o.value.startswith(ID) and o.value not in typed:
-            out.append((_v(q.subject), _v(o)))
-    return sorted(set(out))
 
 
 def _closure(pairs: set[tuple[str, str]]) -> dict[str, set[str]]:
@@ -428,18 +422,10 @@ def build(paths: Paths | None = None, *, use_cache: bool = True, full: bool | No
     digest = inputs.digest
     cache = _cache_dir()
     store_path = cache / f"{digest}{STORE_SUFFIX}"
-    cached = cache / f"{digest}.nq"
     if use_cache:
         from neaspec_kg import incremental  # here, not above: it imports this module
 
-        meta = _valid_store(store_path, digest)
-        if meta is None and cached.exists():  # damaged: rebuilt from the validated N-Quads, never served half
-            shutil.rmtree(store_path, ignore_errors=True)
-            try:
-                meta = write_store(ox.parse(path=str(cached), format=ox.RdfFormat.N_QUADS), store_path, digest)
-            except OSError:  # a read-only cache: the graph is valid all the same, in memory
-                return ValidatedGraph(list(ox.parse(path=str(cached), format=ox.RdfFormat.N_QUADS)), digest,
-                                      all_files)
+        meta = _valid_store(store_path, digest)  # a missing or damaged store is built again, never opened half
         if meta is not None:
             incremental.remember(cache, inputs, digest)
             return ValidatedGraph(digest=digest, files=all_files, store_path=store_path, meta=meta)
@@ -449,53 +435,203 @@ def build(paths: Paths | None = None, *, use_cache: bool = True, full: bool | No
                 rebuilt.files = all_files
                 return rebuilt
 
-    onto_graph = ox.NamedNode(ONTOLOGY_GRAPH)
-    quads: list[ox.Quad] = []
-    subjects_in: dict[str, set[Path]] = defaultdict(set)
-    for f in ontology_files:
-        parsed = _parse(f, ox.RdfFormat.TURTLE, onto_graph)
-        quads.extend(parsed)
-        for q in parsed:
-            subjects_in[_v(q.subject)].add(f)
-    by_file: dict[Path, list[ox.Quad]] = {}
-    for f in data_files:
-        parsed = _parse(f, ox.RdfFormat.TRIG)
-        by_file[f] = parsed
-        quads.extend(parsed)
-        for q in parsed:
-            subjects_in[_v(q.subject)].add(f)
-    _check_provenance(by_file)
-
-    from neaspec_kg.validation import run_shacl
-
-    violations = run_shacl(quads, paths.shapes)
-    for subject, target in _dangling(quads):
-        violations.append(
-            Violation(focus_node=subject, path=None, value=target, severity="Violation",
-                      message=f"refers to {target}, which no file describes (no rdf:type)")
-        )
-    if violations:
-        for v in violations:
-            files = sorted(subjects_in.get(v.focus_node, ()))
-            v.locations = [SourceLocation(f, _find_line(f, v.focus_node)) for f in files]
-        raise ValidationError(violations)
-
-    result = ValidatedGraph(quads=quads + _entail(quads), digest=digest, files=all_files)
-    result.how = "full"
+    use_cache = use_cache and _writable(cache)  # a read-only home is no reason to refuse a valid graph
+    if use_cache:
+        target = store_path
+    else:  # a private store, removed with the returned graph (tests, `--no-cache`, a read-only cache)
+        private = Path(tempfile.mkdtemp(prefix="neaspec-kg-store-"))
+        target = private / f"{digest}{STORE_SUFFIX}"
+    try:
+        meta, shared = _full_build(paths, ontology_files, data_files, target, digest)
+    except BaseException:
+        if not use_cache:
+            shutil.rmtree(private, ignore_errors=True)
+        raise
+    served = ValidatedGraph(digest=digest, files=all_files, store_path=target, meta=meta)
+    served.how = "full"
     if use_cache:
         from neaspec_kg import incremental  # here, not above: it imports this module
 
-        try:
-            # the store first: the N-Quads file marks a cached build, so it must not exist without its store
-            meta = write_store(result.quads, store_path, digest)
-            incremental.record(cache, paths, inputs, digest, by_file, meta)
-            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-            ox.serialize(result.quads, str(tmp), format=ox.RdfFormat.N_QUADS)
-            tmp.replace(cached)
-        except OSError:
-            return result  # a read-only home is no reason to refuse a valid graph
-        # served from disk from now on, like a later cached build: the quads need not stay in memory
-        served = ValidatedGraph(digest=digest, files=all_files, store_path=store_path, meta=meta)
-        served.how = "full"
-        return served
-    return result
+        with contextlib.suppress(OSError):  # a read-only home is no reason to refuse a valid graph
+            incremental.record(cache, paths, inputs, digest, shared)
+    else:
+        served._temporary = weakref.finalize(served, shutil.rmtree, private, True)
+    return served
+
+
+class _Batches:
+    """Quads written to a store in large batches: ``bulk_extend`` writes table files directly (fast, no
+    transaction), and one call per small file would leave tens of thousands of tiny tables."""
+
+    SIZE = 400_000
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+        self.pending: list[ox.Quad] = []
+
+    def add(self, quads: Iterable[ox.Quad], *, merge: bool = True) -> None:
+        """Add ``quads``, and (``merge``) each one's triple to the default graph: the dataset layout."""
+        quads = quads if isinstance(quads, list) else list(quads)
+        self.pending.extend(quads)
+        if merge:
+            default = ox.DefaultGraph()
+            self.pending.extend([ox.Quad(q.subject, q.predicate, q.object, default) for q in quads])
+        if len(self.pending) >= self.SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.store.bulk_extend(self.pending)
+            self.pending = []
+
+
+class _Scan:
+    """What the checks after parsing need, gathered file by file so that no file's quads stay in memory."""
+
+    def __init__(self) -> None:
+        self.typed: set[str] = set()
+        self.referenced: set[str] = set()
+        self.sources: set[str] = set()
+        self.rules: list[ox.Quad] = []
+        #: per data file: its first triple outside any graph, and each graph it uses with its first triple
+        self.graphs: list[tuple[Path, ox.Quad | None, int, dict[str, int]]] = []
+        self.stated = 0
+
+    def ontology(self, parsed: list[ox.Quad]) -> None:
+        self._terms(parsed)
+
+    def data(self, path: Path, parsed: list[ox.Quad]) -> None:
+        self._terms(parsed)
+        self.stated += len(parsed)
+        first_default: ox.Quad | None = None
+        first_default_at = len(parsed)
+        graphs: dict[str, int] = {}
+        for i, q in enumerate(parsed):
+            if isinstance(q.graph_name, ox.DefaultGraph):
+                if first_default is None:
+                    first_default, first_default_at = q, i
+            else:
+                graphs.setdefault(q.graph_name.value, i)
+            if q.predicate == RDF_TYPE and _v(q.object) in SOURCE_CLASSES:
+                self.sources.add(_v(q.subject))
+        self.graphs.append((path, first_default, first_default_at, graphs))
+
+    def _terms(self, parsed: list[ox.Quad]) -> None:
+        for q in parsed:
+            if q.predicate == RDF_TYPE:
+                self.typed.add(_v(q.subject))
+            elif q.predicate.value in (SUB_CLASS_OF, SUB_PROPERTY_OF):
+                self.rules.append(q)
+            if isinstance(q.object, ox.NamedNode) and q.object.value.startswith(ID):
+                self.referenced.add(q.object.value)
+
+    def check_provenance(self) -> None:
+        """The first triple, in file order, outside any graph or in a graph that is no catalogued source
+        (what ``_check_provenance`` finds on the same files)."""
+        for path, first_default, first_default_at, graphs in self.graphs:
+            bad = [(i, g) for g, i in graphs.items() if g not in self.sources and i < first_default_at]
+            if bad:
+                raise not_a_source(path, min(bad)[1])
+            if first_default is not None:
+                _check_provenance({path: [first_default]}, self.sources.__contains__)
+
+
+def _full_build(paths: Paths, ontology_files: list[Path], data_files: list[Path], target: Path,
+                digest: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """Parse every file into a new on-disk store, file by file; check provenance, SHACL (on the store, in
+    place) and dangling references; then add the entailment and seal the store at ``target``. Raise on any
+    problem, leaving nothing at ``target``. Returns the store's summary, and the count of each quad that
+    more than one data file states (for ``neaspec_kg.incremental``).
+
+    Memory stays bounded by the largest file and the sets of node IRIs, not by the size of the data: the
+    quads go to disk as they are parsed, and SHACL reads them there."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary_sibling(target)
+    try:
+        store = ox.Store(str(tmp))
+        batches = _Batches(store)
+        scan = _Scan()
+        onto_graph = ox.NamedNode(ONTOLOGY_GRAPH)
+        for f in ontology_files:
+            parsed = _parse(f, ox.RdfFormat.TURTLE, onto_graph)
+            scan.ontology(parsed)
+            batches.add(parsed)
+        for f in data_files:
+            parsed = _parse(f, ox.RdfFormat.TRIG)
+            scan.data(f, parsed)
+            batches.add(parsed)
+        batches.flush()
+        scan.check_provenance()
+
+        from neaspec_kg.validation import run_shacl
+
+        # SHACL sees the merge only: pyshacl-turbo copies whatever store it is given into its own memory, so
+        # it is given an in-memory store of the default graph, made in Rust (no Python object per triple)
+        merge = ox.Store()
+        merge.bulk_load(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()),
+                        format=ox.RdfFormat.N_TRIPLES)
+        violations = run_shacl(merge, paths.shapes)
+        del merge
+        dangling = sorted({(_v(q.subject), target_iri)
+                           for target_iri in scan.referenced - scan.typed
+                           for q in store.quads_for_pattern(None, None, ox.NamedNode(target_iri), None)
+                           if not isinstance(q.graph_name, ox.DefaultGraph)})
+        for subject, target_iri in dangling:
+            violations.append(
+                Violation(focus_node=subject, path=None, value=target_iri, severity="Violation",
+                          message=f"refers to {target_iri}, which no file describes (no rdf:type)"))
+        if violations:
+            locate(violations, [*ontology_files, *data_files])
+            raise ValidationError(violations)
+
+        classes, props = entailment_rules(scan.rules)
+        stated = (q for pattern in [*((None, RDF_TYPE, ox.NamedNode(c)) for c in classes),
+                                    *((None, ox.NamedNode(p), None) for p in props)]
+                  for q in store.quads_for_pattern(*pattern, None)
+                  if not isinstance(q.graph_name, ox.DefaultGraph))
+        batches.add(sorted({e for q in stated for e in entailed(q, classes, props)}, key=str))
+        batches.flush()
+        store.flush()
+        store.optimize()
+        summary = _summarise(store)
+        shared = _shared(summary, scan.stated, data_files)
+        del store
+        return finish_store(tmp, target, digest, summary), shared
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _shared(summary: dict[str, Any], stated: int, data_files: list[Path]) -> dict[str, int]:
+    """How many data files state each quad that more than one states (or one file twice). Found cheaply when
+    there is none, the usual case: the files' quads add up to the data quads in the store exactly then."""
+    graphs = summary["named_graphs"]
+    in_store = summary["quads"] - graphs.get(ONTOLOGY_GRAPH, 0) - graphs.get(ENTAILMENT_GRAPH, 0)
+    if stated == in_store:
+        return {}
+    counts: Counter[str] = Counter()
+    for f in data_files:
+        counts.update(str(q) for q in set(_parse(f, ox.RdfFormat.TRIG)))
+    return {q: n for q, n in counts.items() if n > 1}
+
+
+def locate(violations: list[Violation], files: list[Path], parsed: dict[Path, list[ox.Quad]] | None = None) -> None:
+    """The files that describe each focus node (state something about it), with the line of its first
+    mention: ``parsed`` files from their quads, the others by a text search confirmed by parsing. Runs only
+    when there are violations, so its cost does not matter."""
+    parsed = parsed or {}
+    wanted = {v.focus_node for v in violations}
+    found: dict[str, set[Path]] = {n: set() for n in wanted}
+    local = {n: n.rsplit("/", 1)[-1].rsplit("#", 1)[-1] for n in wanted}
+    for f in files:
+        if f in parsed:
+            subjects = {_v(q.subject) for q in parsed[f]}
+        else:
+            text = f.read_text(encoding="utf-8")
+            if not any(local[n] in text for n in wanted):
+                continue
+            fmt = ox.RdfFormat.TURTLE if f.suffix == ".ttl" else ox.RdfFormat.TRIG
+            subjects = {_v(q.subject) for q in ox.parse(path=str(f), format=fmt)}
+        for n in wanted & subjects:
+            found[n].add(f)
+    for v in violations:
+        v.locations = [SourceLocation(f, _find_line(f, v.focus_node)) for f in sorted(found[v.focus_node])]

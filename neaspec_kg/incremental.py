@@ -60,11 +60,12 @@ from neaspec_kg.build import (
     entailed,
     entailment_rules,
     finish_store,
+    locate,
     not_a_source,
     temporary_sibling,
 )
 from neaspec_kg.config import Paths
-from neaspec_kg.errors import SourceLocation, ValidationError, Violation
+from neaspec_kg.errors import ValidationError, Violation
 from neaspec_kg.namespaces import ENTAILMENT_GRAPH, ID, ONTOLOGY_GRAPH
 
 #: beside a build's store: its inputs by content hash and the quads more than one file states
@@ -110,18 +111,9 @@ def _keep_inputs(cache: Path, data_dir: Path, files: Iterable[str], inputs: Inpu
                 _write_atomic(blob, body)
 
 
-def record(cache: Path, paths: Paths, inputs: Inputs, digest: str, by_file: dict[Path, list[ox.Quad]],
-           meta: dict[str, Any]) -> None:
-    """After a full build: keep its inputs and the count of every quad that more than one file states.
-
-    The counts are found cheaply when there are none (the usual case): the files' distinct quads add up to the
-    data quads in the store exactly when no quad is stated by two files."""
-    graphs = meta["named_graphs"]
-    in_store = meta["quads"] - graphs.get(ONTOLOGY_GRAPH, 0) - graphs.get(ENTAILMENT_GRAPH, 0)
-    shared: dict[str, int] = {}
-    if sum(len(qs) for qs in by_file.values()) != in_store:  # some quad is stated twice, in one file or two
-        counts = Counter(q for qs in by_file.values() for q in set(qs))
-        shared = {str(q): n for q, n in counts.items() if n > 1}
+def record(cache: Path, paths: Paths, inputs: Inputs, digest: str, shared: dict[str, int]) -> None:
+    """After a full build: keep its inputs (by content hash, and beside its store with ``shared``, the count
+    of every quad that more than one data file states) and make it the base of the next rebuild."""
     _seal_inputs(cache / f"{digest}{STORE_SUFFIX}", inputs, shared)
     _keep_inputs(cache, paths.data_dir, inputs.files, inputs)
     remember(cache, inputs, digest)
@@ -411,33 +403,9 @@ def _check(paths: Paths, store: ox.Store, delta: _Delta, new_lists: dict[str, li
         violations.append(Violation(focus_node=subject, path=None, value=target, severity="Violation",
                                     message=f"refers to {target}, which no file describes (no rdf:type)"))
     if violations:
-        _locate(violations, paths, new_lists, ontology_files)
+        locate(violations, [*ontology_files, *paths.data_files()],
+               {paths.data_dir / rel: quads for rel, quads in new_lists.items()})
         raise ValidationError(violations)
     return len(focus)
 
 
-def _locate(violations: list[Violation], paths: Paths, new_lists: dict[str, list[ox.Quad]],
-            ontology_files: list[Path]) -> None:
-    """The files that describe each focus node (state something about it), as a full build names them: the
-    changed files from their parse, the others by a text search confirmed by parsing (only on this error
-    path, so its cost does not matter)."""
-    changed = {paths.data_dir / rel for rel in new_lists}
-    wanted = {v.focus_node for v in violations}
-    found: dict[str, set[Path]] = {n: set() for n in wanted}
-    for rel, quads in new_lists.items():
-        for q in quads:
-            if _v(q.subject) in wanted:
-                found[_v(q.subject)].add(paths.data_dir / rel)
-    local = {n: n.rsplit("/", 1)[-1].rsplit("#", 1)[-1] for n in wanted}
-    for f in [*ontology_files, *paths.data_files()]:
-        if f in changed:
-            continue
-        text = f.read_text(encoding="utf-8")
-        hits = {n for n in wanted if local[n] in text and _find_line(f, n) is not None}
-        if hits:
-            fmt = ox.RdfFormat.TURTLE if f.suffix == ".ttl" else ox.RdfFormat.TRIG
-            subjects = {_v(q.subject) for q in ox.parse(path=str(f), format=fmt)}
-            for n in hits & subjects:
-                found[n].add(f)
-    for v in violations:
-        v.locations = [SourceLocation(f, _find_line(f, v.focus_node)) for f in sorted(found[v.focus_node])]

@@ -48,18 +48,25 @@ def default_engine() -> str:
     return engine
 
 
-def run_shacl(quads: Iterable[ox.Quad], shapes_path: Path, engine: str | None = None) -> list[Violation]:
-    """Validate the RDF merge of ``quads`` (data + ontology, so subclass targets work)."""
+def run_shacl(quads: Iterable[ox.Quad] | ox.Store, shapes_path: Path, engine: str | None = None) -> list[Violation]:
+    """Validate the RDF merge of ``quads`` (data + ontology, so subclass targets work), or of every graph of
+    a store (pyshacl-turbo reads the union of a pyoxigraph store's graphs in place, on disk or in memory, so
+    a build need not hold its quads in memory to validate them)."""
     engine = engine or default_engine()
     shapes = rdflib.Graph().parse(shapes_path, format="turtle")
     if engine == "turbo":
         import pyshacl_turbo
 
-        data = ox.Store()
-        data.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
+        if isinstance(quads, ox.Store):
+            data = quads
+        else:
+            data = ox.Store()
+            data.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads)
         conforms, report, _text = pyshacl_turbo.validate(
             data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
     else:
+        if isinstance(quads, ox.Store):
+            quads = quads.quads_for_pattern(None, None, None, None)
         conforms, report, _text = pyshacl.validate(
             to_rdflib(quads), shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True)
     if conforms:

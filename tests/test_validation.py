@@ -87,13 +87,13 @@ def test_only_valid_builds_are_cached(data_copy: Paths, tmp_path: Path, monkeypa
     cache = tmp_path / "cache"
     monkeypatch.setenv("NEASPEC_KG_CACHE", str(cache))
     first = build(data_copy)
-    assert [p.name for p in cache.glob("*.nq")] == [f"{first.digest}.nq"]
+    assert [p.name for p in cache.glob("*.oxigraph")] == [f"{first.digest}.oxigraph"]  # the store is the cache
     assert len(build(data_copy).quads) == len(first.quads)  # served from the cache, same content
     target = data_copy.data_dir / "mechanisms" / "ltp.trig"
     target.write_text(target.read_text(encoding="utf-8").replace("role:member", "role:nobody"), encoding="utf-8")
     with pytest.raises(ValidationError):
         build(data_copy)
-    assert len(list(cache.glob("*.nq"))) == 1
+    assert len(list(cache.glob("*.oxigraph"))) == 1
 
 
 def test_both_shacl_engines_report_the_same_violations(validated) -> None:

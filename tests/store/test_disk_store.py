@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -235,9 +236,11 @@ def _in_memory_cost_kb(graph: ValidatedGraph) -> int:
         "fill_store(s, ox.parse(path=sys.argv[1], format=ox.RdfFormat.N_QUADS))\n"
         "print(rss() - before)\n"
     )
-    nquads = graph.store_path.with_suffix(".nq")  # type: ignore[union-attr]
-    out = subprocess.run([sys.executable, "-c", script, str(nquads)], check=True, capture_output=True, text=True,
-                         timeout=300)
+    with tempfile.TemporaryDirectory() as tmp:
+        nquads = Path(tmp) / "named-graphs.nq"  # the build's quads, as the workers used to load them
+        ox.serialize(graph.quads, str(nquads), format=ox.RdfFormat.N_QUADS)
+        out = subprocess.run([sys.executable, "-c", script, str(nquads)], check=True, capture_output=True,
+                             text=True, timeout=300)
     return int(out.stdout.strip())
 
 
