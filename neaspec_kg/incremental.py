@@ -195,7 +195,12 @@ def rebuild(paths: Paths, inputs: Inputs, cache: Path, ontology_files: list[Path
 
     target = cache / f"{inputs.digest}{STORE_SUFFIX}"
     tmp = temporary_sibling(target)
-    ox.Store.read_only(str(base.path)).backup(str(tmp))
+    try:
+        ox.Store.read_only(str(base.path)).backup(str(tmp))  # hard links to the base's tables: milliseconds
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        last_reason = f"the last build's store could not be copied ({exc})"
+        return None
     try:
         store = ox.Store(str(tmp))
         delta = _Delta(store, base.meta, base.shared)
