@@ -37,13 +37,6 @@ class SourceCitation(Model):
                                    description="for a web source: a secondary one (not the mechanism's own site)")
 
 
-class Suggestion(Model):
-    """A known id close to one that was not found (a 404's ``suggestions``)."""
-
-    id: str
-    label: str
-
-
 class Label(Model):
     label: str
     lang: str | None = Field(description="BCP 47 tag; null for a label without a language (an acronym)")

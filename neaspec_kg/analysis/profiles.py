@@ -47,8 +47,8 @@ STATED: tuple[StatedKey, ...] = ("statedMembers", "statedGovernance", "statedSec
 
 
 class NotFoundError(NeaspecKgError):
-    """No resource with this id; ``suggestions`` are the closest known ids (``models_profiles.Suggestion`` as
-    JSON-ready dicts: they go into the 404 problem document as they are)."""
+    """No resource with this id; ``suggestions`` are the closest known ids, ``{"id": ..., "label": ...}``: plain
+    dicts because the web layer puts them into the 404 problem document as they are."""
 
     def __init__(self, kind: str, ident: str, suggestions: list[dict[str, str]]) -> None:
         self.kind = kind
