@@ -86,21 +86,29 @@ class AnalysisProcess:
                  start_timeout_s: float = 120.0) -> None:
         self.settings, self.store_path, self.store_url = settings, store_path, store_url
         self.start_timeout_s = start_timeout_s
-        self._dir = tempfile.mkdtemp(prefix="neaspec-kg-analysis-")
-        self.socket_path = os.path.join(self._dir, "analysis.sock")
+        self._dir = ""
+        self.socket_path = ""
         self._process: subprocess.Popen[bytes] | None = None
         self._watch: asyncio.Task[None] | None = None
         self._closing = False
         self._ready = False
         self.restarts = 0
+        self.client = self._client()
+
+    def _client(self) -> httpx.AsyncClient:
+        """A client of a fresh socket path (an app's lifespan may run more than once, as in tests)."""
+        self._dir = tempfile.mkdtemp(prefix="neaspec-kg-analysis-")
+        self.socket_path = os.path.join(self._dir, "analysis.sock")
+        settings = self.settings
         limits = httpx.Limits(max_connections=settings.analysis_slots + settings.analysis_queue + 32,
                               max_keepalive_connections=32)
         # a request may wait for the gate (analysis_wait_s) and then compute; the pool wait is bounded too
         timeout = httpx.Timeout(connect=5.0, read=settings.analysis_wait_s + 300.0, write=30.0,
                                 pool=settings.analysis_wait_s)
-        self.client = httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=self.socket_path),
-                                        base_url="http://analysis", limits=limits, timeout=timeout)
-        self.client.headers.clear()  # relay the client's headers only (no Accept-Encoding of httpx's own)
+        client = httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(uds=self.socket_path),
+                                   base_url="http://analysis", limits=limits, timeout=timeout)
+        client.headers.clear()  # relay the client's headers only (no Accept-Encoding of httpx's own)
+        return client
 
     @property
     def up(self) -> bool:
@@ -138,6 +146,9 @@ class AnalysisProcess:
             await asyncio.sleep(0.05)
 
     async def start(self) -> None:
+        if self.client.is_closed:
+            self.client = self._client()
+        self._closing = False
         self._process = self._spawn()
         await self._wait_ready(self._process)
         self._ready = True
@@ -153,6 +164,9 @@ class AnalysisProcess:
             log.warning("the analysis process exited (code %s); starting another", code)
             self.restarts += 1
             self._ready = False
+            if self._process is not None and self._process.poll() is None:  # started but never ready
+                self._process.kill()
+                await asyncio.to_thread(self._process.wait, 5)
             try:
                 self._process = self._spawn()
                 await self._wait_ready(self._process)

@@ -213,3 +213,17 @@ def test_a_refusal_of_the_analysis_process_is_held_by_the_main_process_without_i
     assert busy.status_code == 503 and busy.headers["retry-after"] == "5" and HOLD_HEADER not in busy.headers
     assert held >= 0.25, f"sent after {held:.3f} s: not held"
     assert ok.status_code == 200 and ok.json() == {"ok": True}
+
+
+def test_an_app_served_twice_starts_its_analysis_process_again(validated: ValidatedGraph) -> None:
+    """A lifespan may run more than once (tests reuse apps): the second start gets a new process and socket,
+    and the first process is gone."""
+    app = create_app(dataclasses.replace(Settings(), workers=1), graph=validated, offload=True)
+    pids = []
+    for _ in range(2):
+        with live_server(app) as url:
+            assert httpx.get(url + "/mechanisms/eanet", timeout=60).status_code == 200
+            pids.append(app.state.analysis.pid)
+        with pytest.raises(ProcessLookupError):
+            os.kill(pids[-1], 0)
+    assert pids[0] != pids[1]
