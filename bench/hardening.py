@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import os
 import random
 import re
@@ -36,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 from urllib.parse import quote
@@ -118,6 +119,12 @@ def _ms(text: str) -> float:
     if not m:
         return float("nan")
     return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[m.group(2)]
+
+
+def _median(values: Iterable[float]) -> float:
+    """The median of the figures that were measured (a run whose report could not be read gives nan)."""
+    known = [v for v in values if not math.isnan(v)]
+    return statistics.median(known) if known else float("nan")
 
 
 def fresh_expensive() -> str:
@@ -270,7 +277,7 @@ async def goodput(base: str, seconds: float, runs: int) -> None:
             ok = [t for c, t in res if c == 200]
             figures.append((len(ok) / seconds, sum(1 for c, _ in res if c != 200) / max(len(res), 1),
                             pct(ok, .99) * 1000))
-        good, refused, p99 = (statistics.median(f[i] for f in figures) for i in range(3))
+        good, refused, p99 = (_median(f[i] for f in figures) for i in range(3))
         print(f"   {conns:>3} connections: {good:7.0f} answers/s, {refused:5.1%} refused, p99 {p99:.0f} ms "
               f"(all answers); goodput per run " + " ".join(f"{f[0]:.0f}" for f in figures))
 
