@@ -1,7 +1,8 @@
-"""Admission control for the work the main process does itself (REST and HTML answers not yet memoised).
+"""Admission control for the analysis work of an app (REST and HTML answers not yet memoised).
 
 SPARQL runs in killable worker processes (``api.query_pool``); the analyses behind the REST answers and the
-pages run in this process, on FastAPI's thread pool. Without a bound, clients that vary a parameter
+pages run on the app's thread pool: in the analysis process under ``neaspec-kg serve`` (``api.offload``),
+in the one process of an app made without ``offload``. Without a bound, clients that vary a parameter
 (``/duplication?limit=N``, a fresh ``as_of``) can occupy every thread and starve memoised answers and
 ``/healthz``. ``WorkGate`` lets ``running`` computations proceed at once, queues at most ``waiting`` more in
 arrival order (first come, first served: a freed slot is handed to the oldest waiter, never taken by a
