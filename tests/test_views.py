@@ -397,6 +397,28 @@ def test_hostile_labels_show_as_text_and_run_nothing(browser: Browser, evil_grap
 # --------------------------------------------------------------------------- without a browser
 
 
+def test_every_mechanism_view_draws_its_profile(analyst: Analyst, profiles: Profiles, store: OxigraphStore,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mechanism view is ``Profiles.mechanism`` drawn (what /mechanisms/{id} serves): for every mechanism
+    it holds the nodes and edges the store's own queries give (so the IRIs it mints from the profile's ids are
+    the graph's), the profile's counts, and each engagement's types in the profile's order. Without the
+    analysis index's IRIs for an engagement's parties, the picture is the same."""
+    for m in profiles.mechanisms():
+        view = views.build_view(analyst, profiles, "mechanism", m.id)
+        p = profiles.mechanism(m.id)
+        assert_same(_sets(view.graph), expected_mechanism(store, m.id), m.id)
+        assert view.intro_args["members"] == len(p.members)
+        assert view.intro_args["components"] == len(p.components)
+        assert view.intro_args["engagements"] == len(p.engagements)
+        titles = "\n".join(d["title"] for _a, _b, d in view.graph.edges(data=True))
+        for e in p.engagements:
+            assert f": {', '.join(e.types)} ({e.status.lower()})" in titles, (m.id, e.id)
+    monkeypatch.setattr(analyst.index, "engagement_by_iri", {})
+    for mid in ("neaspec", "eanet"):
+        assert_same(_sets(views.build_view(analyst, profiles, "mechanism", mid).graph),
+                    expected_mechanism(store, mid), f"{mid} without the index")
+
+
 def test_home_links_every_view_and_they_all_work(http: httpx.Client, profiles: Profiles) -> None:
     home = http.get("/")
     assert home.status_code == 200

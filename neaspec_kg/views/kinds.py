@@ -12,7 +12,7 @@ from neaspec_kg.analysis import LEVEL_LABELS, Analyst
 from neaspec_kg.analysis.profiles import Profiles
 from neaspec_kg.graph import select
 from neaspec_kg.models import PairAnswer
-from neaspec_kg.namespaces import ID
+from neaspec_kg.namespaces import ID, local_id
 from neaspec_kg.namespaces import country as country_iri
 from neaspec_kg.views.builder import Builder
 from neaspec_kg.views.links import FileLinks, LinkPolicy
@@ -232,67 +232,66 @@ def score_tooltip(p: PairAnswer) -> str:
 
 def mechanism_view(analyst: Analyst, profiles: Profiles, ident: str, lang: str = "en",
                    links: LinkPolicy | None = None) -> View:
-    """One mechanism with its members, platforms and plans, secretariat (and host) and engagements."""
+    """One mechanism with its members, platforms and plans, secretariat (and host) and engagements: its profile
+    (``Profiles.mechanism``, what ``/mechanisms/{id}`` serves) drawn, so the picture and the REST answer cannot
+    say different things."""
     b = Builder(analyst, profiles, lang, links or FileLinks(lang=lang))
     p = profiles.mechanism(ident)
     iri = p.iri
     label = b.mechanism_label(iri)
     b.node(iri, "mechanism" if p.subregional else "related", label, f"{label}\n{b.name(iri, p.label)}")
-    for r in select(b.store, "mechanism-members", {"mechanism": iri}):
-        c = r["country"].value
-        clabel = b.name(c, r["label"].value)
-        b.node(c, "country", clabel, f"{clabel}\n{r['iso3'].value}")
-        role = r["roleLabel"].value.lower()
-        b.edge(iri, c, f"{clabel}: {role}" + (f" since {r['since'].value}" if "since" in r else ""),
-               b.src_iris(r["sources"].value), dashes=role == "observer" or None)
+    for m in p.members:
+        c = country_iri(m.id)
+        clabel = b.name(c, m.label)
+        b.node(c, "country", clabel, f"{clabel}\n{m.id}")
+        b.edge(iri, c, f"{clabel}: {m.role}" + (f" since {m.since}" if m.since else ""),
+               b.src(m.sources), dashes=m.role == "observer" or None)
     components: dict[str, list[dict[str, Any]]] = {}
-    for r in select(b.store, "mechanism-components", {"mechanism": iri}):
-        c = r["component"].value
-        clabel = b.name(c, r["acronym"].value if "acronym" in r else r["label"].value)
-        b.node(c, "component", clabel, f"{clabel}\n{r['label'].value}\n{r['class'].value}")
-        src = b.src_iris(r["sources"].value)
-        b.edge(iri, c, f"{clabel} is a {r['class'].value} of {label}", src)
-        est = r["established"].value.split() if "established" in r else []
+    for comp in p.components:
+        c = comp.iri
+        clabel = b.name(c, comp.acronym or comp.label)
+        b.node(c, "component", clabel, f"{clabel}\n{comp.label}\n{comp.type}")
+        src = b.src(comp.sources)
+        b.edge(iri, c, f"{clabel} is a {comp.type} of {label}", src)
         components[c] = [
-            {"name": "Part of", "items": [b.item(f"{label}, as a {r['class'].value}", iri=iri, src=src)]},
-            {"name": "Name", "items": [b.item(r["label"].value)]},
-            {"name": "Established", "items": [b.item(" or ".join(est), src=src)] if est else []}]
+            {"name": "Part of", "items": [b.item(f"{label}, as a {comp.type}", iri=iri, src=src)]},
+            {"name": "Name", "items": [b.item(comp.label)]},
+            {"name": "Established", "items": [b.item(" or ".join(comp.established), src=src)]
+             if comp.established else []}]
     units: dict[str, list[dict[str, Any]]] = {}
-    for r in select(b.store, "mechanism-structure", {"mechanism": iri}):
-        if r["role"].value != "secretariat":
-            continue
-        u = r["unit"].value
-        ulabel = b.name(u, r["label"].value)
-        src = b.src_iris(r["sources"].value)
+    for unit in p.secretariat:  # a secretariat with two hosts comes twice, once with each
+        u = SECRETARIAT + unit.id
+        ulabel = b.name(u, unit.label)
+        src = b.src(unit.sources)
         b.node(u, "secretariat", ulabel, f"{ulabel}\nsecretariat of {label}")
         b.edge(iri, u, f"secretariat of {label}", src)
         units.setdefault(u, []).append(b.item(f"Secretariat of {label}", iri=iri, src=src))
-        if "host" in r:
-            h = r["host"].value
-            hlabel = b.name(h, r["hostLabel"].value)
+        if unit.hosted_by:
+            h = ORGANISATION + unit.hosted_by.id
+            hlabel = b.name(h, unit.hosted_by.label)
             b.node(h, "organisation", hlabel, f"{hlabel}\nhosts the secretariat of {label}")
             b.edge(u, h, f"{ulabel} is hosted by {hlabel}")
             units[u].append(b.item(f"Hosted by {hlabel}", iri=h))
             units.setdefault(h, []).append(b.item(f"Hosts {ulabel}", iri=u))
     engagements: dict[str, list[dict[str, Any]]] = {}
-    for r in select(b.store, "mechanism-engagements", {"mechanism": iri}):
-        party, counterpart = r["party"].value, r["counterpart"].value
-        other, other_label = ((counterpart, r["counterpartLabel"].value) if party == iri
-                              else (party, r["partyLabel"].value))
+    for e in p.engagements:
+        e_iri = ENGAGEMENT + e.id
+        party, counterpart = _engagement_parties(b, e_iri, e.party, e.counterpart)
+        other, other_label = ((counterpart, e.counterpart_label) if party == iri
+                              else (party, _english_label(b, party)))
         kind = kind_of(other)
         olabel = b.mechanism_label(other) if kind == "mechanism" else b.name(other, other_label)
         node_kind = {"country": "country", "organisation": "organisation", "component": "component"}.get(kind, "other")
         if kind == "mechanism":
             node_kind = "mechanism" if other in b.mechanisms and b.mechanisms[other].subregional else "related"
         b.node(other, node_kind, olabel, f"{olabel}\n{other_label}")
-        src = b.src_iris(r["sources"].value)
-        text = (f"{b.mechanism_label(party) if kind_of(party) == 'mechanism' else r['partyLabel'].value} → "
-                f"{olabel if party == iri else label}: {r['types'].value} ({r['statusLabel'].value.lower()})")
+        src = b.src(e.sources)
+        by = b.mechanism_label(party) if kind_of(party) == "mechanism" else _english_label(b, party)
+        text = (f"{by} → {olabel if party == iri else label}: {', '.join(e.types)} ({e.status.lower()})")
         b.edge(iri, other, text, src, dashes=True, color=ENGAGEMENT_COLOUR)
         engagements.setdefault(other, []).append(b.item(
-            text + (f", via {r['viaLabel'].value}" if "viaLabel" in r else "")
-            + (f". Limitation: {r['limitation'].value}" if r.get("limitation") and r["limitation"].value else ""),
-            iri=r["engagement"].value, src=src))
+            text + (f", via {e.via}" if e.via else "") + (f". Limitation: {e.limitation}" if e.limitation else ""),
+            iri=e_iri, src=src))
     for n in list(b.g.nodes):
         kind = kind_of(n)
         eng = [{"name": f"Engagements with {label}", "items": engagements.get(n, [])}]
@@ -316,6 +315,35 @@ def mechanism_view(analyst: Analyst, profiles: Profiles, ident: str, lang: str =
     view.intro_args = {"name": b.name(iri, p.label), "members": len(p.members),
                        "components": len(p.components), "engagements": len(p.engagements)}
     return view
+
+
+#: where the project mints the IRIs a profile names by id only (``neaspec_kg.views.style.kind_of`` reads them back)
+SECRETARIAT, ORGANISATION, ENGAGEMENT = ID + "secretariat/", ID + "org/", ID + "engagement/"
+
+
+def _engagement_parties(b: Builder, engagement: str, party: str, counterpart: str) -> tuple[str, str]:
+    """The IRIs of an engagement's two sides: the profile gives ids, the analysis index the same engagement's
+    IRIs (an id alone does not say whether it names a mechanism, a platform, a country or an organisation)."""
+    known = b.analyst.index.engagement_by_iri.get(engagement)
+    if known is not None:
+        return known.party, known.counterpart
+    return _unit_iri(b, party), _unit_iri(b, counterpart)
+
+
+def _unit_iri(b: Builder, ident: str) -> str:
+    unit = b.analyst.index.unit(ident)
+    if unit is not None:
+        return unit.iri
+    c = country_iri(ident)
+    return c if c in b.analyst.index.country_labels else ORGANISATION + ident
+
+
+def _english_label(b: Builder, iri: str) -> str:
+    """The English name of an engagement's party (the profile names only the counterpart)."""
+    if iri in b.mechanisms:
+        return b.mechanisms[iri].label
+    unit = b.analyst.index.units.get(iri)
+    return unit.label if unit else b.analyst.index.country_labels.get(iri, local_id(iri))
 
 
 #: the views by name, as the routes and ``neaspec-kg viz`` name them: (builder, what ``value`` is, or None)
