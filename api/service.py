@@ -16,7 +16,7 @@ from threading import Lock
 from typing import Any, TypeVar
 
 from fastapi import Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from api.admission import WorkGate
@@ -29,6 +29,17 @@ from neaspec_kg.store import QueryError, SparqlStore
 
 JSON = "application/json"
 T = TypeVar("T")
+
+
+class Suggestion(BaseModel):
+    """One of a problem document's ``suggestions``: a known id close to the one asked for (a mechanism, a
+    country, a mechanism or platform id, a modality), with its label where the library gives one; a label it
+    lacks is left out, not written as null. Unknown focus areas suggest ``ConceptRef``s instead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    label: str | None = Field(default=None, exclude_if=lambda v: v is None)
 
 
 class RestService:
@@ -101,21 +112,22 @@ def translate_errors(compute: Callable[[], T]) -> T:
         raise ProblemError(404, "Unknown focus area", str(exc),
                            type_="https://w3id.org/neaspec-kg/problems/unknown-focus",
                            parameter="focus", value=exc.text,
-                           suggestions=[s.to_dict() for s in exc.suggestions]) from None
+                           suggestions=[s.concept.ref() for s in exc.suggestions]) from None
     except NotFoundError as exc:
+        near = [Suggestion(id=s["id"], label=s.get("label")) for s in exc.suggestions]
         raise ProblemError(404, f"Unknown {exc.kind}", str(exc), type_="https://w3id.org/neaspec-kg/problems/not-found",
-                           value=exc.ident, suggestions=exc.suggestions) from None
+                           value=exc.ident, suggestions=near) from None
     except UnknownUnitError as exc:
         raise ProblemError(404, "Unknown mechanism, platform or country", str(exc),
                            type_="https://w3id.org/neaspec-kg/problems/not-found", value=exc.text,
-                           suggestions=[{"id": x} for x in exc.suggestions]) from None
+                           suggestions=[Suggestion(id=x) for x in exc.suggestions]) from None
     except DateError as exc:
         raise ProblemError(400, "Invalid date", str(exc), parameter="as_of",
                            type_="https://w3id.org/neaspec-kg/problems/invalid-parameter") from None
     except UnknownModalityError as exc:
         raise ProblemError(400, "Unknown modality", str(exc), parameter="modalities", value=exc.text,
                            type_="https://w3id.org/neaspec-kg/problems/invalid-parameter",
-                           suggestions=[{"id": m} for m in exc.known]) from None
+                           suggestions=[Suggestion(id=m) for m in exc.known]) from None
     except ParameterError as exc:
         raise ProblemError(400, "Invalid parameter", str(exc), parameter=exc.param,
                            type_="https://w3id.org/neaspec-kg/problems/invalid-parameter") from None

@@ -22,6 +22,7 @@ from neaspec_kg import models_profiles as profile_models
 from neaspec_kg.build import ValidatedGraph
 from neaspec_kg.graph import run
 from neaspec_kg.models import CheckAnswer, DuplicationAnswer, OverlapAnswer, PairAnswer, ProposalsAnswer
+from neaspec_kg.namespaces import ID
 from neaspec_kg.store import OxigraphStore
 from tests.live_server import live_server
 
@@ -76,6 +77,13 @@ def test_unknown_ids_are_404_problems_with_suggestions(client: httpx.Client) -> 
     assert r.status_code == 404 and r.json()["suggestions"][0]["id"] == "MNG"
     r = client.get("/focus-areas/air-qualty")
     assert r.status_code == 404 and r.json()["suggestions"][0]["id"] == "air-quality"
+    # typed (api.service.Suggestion) but the same JSON: an id and its label, no label written as null
+    assert client.get("/mechanisms/eanat").json()["suggestions"][0] == {"id": "eanet", "label": "EANET"}
+    unit = client.get("/duplication", params={"mechanism": "eanat"}).json()["suggestions"]
+    assert unit and all(set(s) == {"id"} for s in unit)
+    focus = client.get("/overlap", params={"focus": "air qualty"}).json()["suggestions"][0]
+    assert focus == {"id": "air-quality", "iri": ID + "focus/air-quality", "label": "Air quality",
+                     "kind": "thematic area"}
 
 
 def test_countries(client: httpx.Client) -> None:
