@@ -285,6 +285,25 @@ def test_text_pages_in_chromium(browser: Browser, base_url: str, name: str, path
     browser.screenshot(name)
 
 
+def test_sparql_editor_fits_1280_pixels_and_has_the_way_home(base_url: str) -> None:
+    """The SPARQL editor had no way back to the home page and scrolled sideways at 1400 px: at 1280 px, once
+    YASGUI has drawn the editor, the page is no wider than the window and carries the site's one nav bar."""
+    from tests.browser import chromium
+
+    with chromium(width=1280, height=900) as narrow:
+        narrow.open(base_url + "/sparql")
+        deadline = time.monotonic() + 20
+        while not narrow.js("return !!(window.neaspecYasgui && document.querySelector('.CodeMirror'))"):
+            assert time.monotonic() < deadline, "the editor was not drawn"
+            time.sleep(0.1)
+        time.sleep(0.3)  # let YASGUI finish its layout
+        page, window = narrow.js("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert window == 1280 and page <= window, f"the editor page is {page} px wide in a {window} px window"
+        assert narrow.js("return document.querySelector('nav.nk-nav a.nk-home').getAttribute('href')") == "/"
+        narrow.screenshot("sparql-1280")
+        assert narrow.console_errors() == []
+
+
 def test_unknown_focus_gets_a_friendly_page(browser: Browser, base_url: str, http: httpx.Client,
                                             analyst: Analyst) -> None:
     typo = "air qualty"
