@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from api.admission import WorkGate
-from api.problems import ProblemError
+from api.problems import PROBLEM_BASE, ProblemError
 from neaspec_kg.analysis import Analyst, DateError, UnknownFocusError, UnknownUnitError
 from neaspec_kg.analysis.check import UnknownModalityError
 from neaspec_kg.analysis.profiles import NotFoundError, Profiles
@@ -28,6 +28,8 @@ from neaspec_kg.catalogue import ParameterError
 from neaspec_kg.store import QueryError, SparqlStore
 
 JSON = "application/json"
+#: the problem types the library's errors become (``api.problems`` documents them)
+NOT_FOUND, INVALID = PROBLEM_BASE + "not-found", PROBLEM_BASE + "invalid-parameter"
 T = TypeVar("T")
 
 
@@ -110,27 +112,27 @@ def translate_errors(compute: Callable[[], T]) -> T:
         return compute()
     except UnknownFocusError as exc:
         raise ProblemError(404, "Unknown focus area", str(exc),
-                           type_="https://w3id.org/neaspec-kg/problems/unknown-focus",
+                           type_=PROBLEM_BASE + "unknown-focus",
                            parameter="focus", value=exc.text,
                            suggestions=[s.concept.ref() for s in exc.suggestions]) from None
     except NotFoundError as exc:
         near = [Suggestion(id=s["id"], label=s.get("label")) for s in exc.suggestions]
-        raise ProblemError(404, f"Unknown {exc.kind}", str(exc), type_="https://w3id.org/neaspec-kg/problems/not-found",
+        raise ProblemError(404, f"Unknown {exc.kind}", str(exc), type_=NOT_FOUND,
                            value=exc.ident, suggestions=near) from None
     except UnknownUnitError as exc:
         raise ProblemError(404, "Unknown mechanism, platform or country", str(exc),
-                           type_="https://w3id.org/neaspec-kg/problems/not-found", value=exc.text,
+                           type_=NOT_FOUND, value=exc.text,
                            suggestions=[Suggestion(id=x) for x in exc.suggestions]) from None
     except DateError as exc:
         raise ProblemError(400, "Invalid date", str(exc), parameter="as_of",
-                           type_="https://w3id.org/neaspec-kg/problems/invalid-parameter") from None
+                           type_=INVALID) from None
     except UnknownModalityError as exc:
         raise ProblemError(400, "Unknown modality", str(exc), parameter="modalities", value=exc.text,
-                           type_="https://w3id.org/neaspec-kg/problems/invalid-parameter",
+                           type_=INVALID,
                            suggestions=[Suggestion(id=m) for m in exc.known]) from None
     except ParameterError as exc:
         raise ProblemError(400, "Invalid parameter", str(exc), parameter=exc.param,
-                           type_="https://w3id.org/neaspec-kg/problems/invalid-parameter") from None
+                           type_=INVALID) from None
     except QueryError as exc:
         raise ProblemError(400, "Query failed", str(exc)) from None
 
