@@ -116,9 +116,12 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     app.state.settings = settings
     app.state.graph = graph
     app.state.store = store  # the REST API reads this store, in this process
-    # label and source indexes read once, at start-up, not on a first request; analysis work under the gate
-    app.state.rest = RestService(store, gate=WorkGate(settings.analysis_slots, settings.analysis_queue,
-                                                      settings.analysis_wait_s))
+    # label and source indexes read once, at start-up, not on a first request; analysis work under the gate.
+    # With an analysis process the main process answers no analysis: it reads no index (at 10,000 mechanisms,
+    # seconds and 100 MB saved at every start), unless a request it must answer itself asks for one
+    app.state.rest_factory = lambda: RestService(
+        store, gate=WorkGate(settings.analysis_slots, settings.analysis_queue, settings.analysis_wait_s))
+    app.state.rest = None if analysis is not None else app.state.rest_factory()
     app.state.pool = pool
     install_problem_handlers(app)
     # graph pages embed every node's facts and sources (about 7x smaller gzipped); clients that do not ask

@@ -137,10 +137,17 @@ def translate_errors(compute: Callable[[], T]) -> T:
         raise ProblemError(400, "Query failed", str(exc)) from None
 
 
+_FIRST_USE = Lock()
+
+
 def service(request: Request) -> RestService:
-    """The app's RestService (create_app builds it; an app assembled by hand gets one on first use)."""
+    """The app's RestService: made by create_app at start-up, or on first use where the app defers it (a main
+    process whose analyses run in an analysis process) or was assembled by hand."""
     state = request.app.state
     if getattr(state, "rest", None) is None:
-        state.rest = RestService(state.store)
+        with _FIRST_USE:
+            if getattr(state, "rest", None) is None:
+                factory = getattr(state, "rest_factory", None)
+                state.rest = factory() if factory is not None else RestService(state.store)
     rest: RestService = state.rest
     return rest
