@@ -116,7 +116,11 @@ if mode == "disk":
 else:
     from neaspec_kg.build import ValidatedGraph
     graph = ValidatedGraph(quads=list(ox.parse(path=where, format=ox.RdfFormat.N_QUADS)), digest=digest)
-app = create_app(Settings(workers=int(workers), query_timeout_s=600, worker_memory_mb=0), graph)
+settings = Settings(workers=int(workers), query_timeout_s=600, worker_memory_mb=0)
+try:  # as `neaspec-kg serve` runs it: analyses in an analysis process (a checkout before that has no offload)
+    app = create_app(settings, graph, offload=True)
+except TypeError:
+    app = create_app(settings, graph)
 uvicorn.run(app, host="127.0.0.1", port=int(port), log_level="warning")
 """
 
@@ -337,8 +341,8 @@ def measure_server(graph: ValidatedGraph, mem: OxigraphStore, args: argparse.Nam
     workers = args.sparql_workers
     ready, peak, procs, failure, lat = serve_footprint(PROJECT_ROOT, "disk", path, graph.digest, workers)
     print(f"  {'server ready (on-disk store)':34} {ready:10.3f} s  {failure}")
-    print(f"  {'server peak RSS, all processes':34} {peak:10.0f} MB  ({procs} processes: main + {workers} "
-          "SPARQL workers)")
+    print(f"  {'server peak RSS, all processes':34} {peak:10.0f} MB  ({procs} processes: main, analysis, "
+          f"{workers} SPARQL workers)")
     if lat:
         floor = statistics.median(lat["healthz"][1:])
         warm = sorted(lat["overlap"][1:])
