@@ -91,7 +91,8 @@ def test_no_page_is_wider_than_a_1280_px_window(narrow: Browser, base_url: str, 
         const w = window.innerWidth, out = [];
         for (const e of document.body.querySelectorAll('*')) {
             const r = e.getBoundingClientRect();
-            if (r.right > w + 1 && !e.closest('.nk-scroll')) out.push(`${e.tagName}.${e.className} ${Math.round(r.right)}`);
+            if (r.right > w + 1 && !e.closest('.nk-scroll'))
+                out.push(`${e.tagName}.${e.className} ${Math.round(r.right)}`);
         }
         return out.slice(0, 5);""")
     assert window == WIDTH and page <= window, f"{path} is {page} px wide in a {window} px window; too wide: {wide}"
