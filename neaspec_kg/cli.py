@@ -216,7 +216,8 @@ def _unit_name(u: object) -> str:
 
 
 def cmd_overlap(args: argparse.Namespace) -> int:
-    result = _analyst(args).overlap(args.focus, country=args.country, as_of=args.as_of,
+    analyst = _analyst(args)
+    result = analyst.overlap(args.focus, country=args.country, as_of=args.as_of,
                                     min_evidence=args.min_evidence, include_related=args.include_related,
                                     related_concepts=args.related_concepts, broader_concepts=args.broader_concepts,
                                     limit=args.limit)
@@ -224,37 +225,48 @@ def cmd_overlap(args: argparse.Namespace) -> int:
         _json(result)
         return 0
     refs = _References()
-    rows: list[dict[str, object]] = []
+    columns = ["mechanism", "work", "evidence", "focus", "match", "via", "level", "sources"]
+    tables: dict[str, list[dict[str, object]]] = {}
     for part, ms in (("delivered", result.mechanisms), ("planned/proposed", result.planned_or_proposed)):
         for m in ms:
             for ev in m.evidence:
-                sources = [x.model_dump() for x in ev.sources]
-                rows.append({"mechanism": _unit_name(m.mechanism), "work": part, "evidence": ev.kind,
-                             "focus": ", ".join(c.label for c in ev.focus), "match": ev.match,
-                             "via": " ".join(filter(None, [_unit_name(ev.via) if ev.via else "", f"with "
-                                                          f"{_unit_name(ev.counterpart)}" if ev.counterpart else ""])),
-                             "level": ev.level or ev.status or "",
-                             "sources": refs.cite(sources) if args.format == "table" else "; ".join(
-                                 x.locator or x.url or x.label for x in ev.sources)})
+                tables.setdefault(part, []).append({
+                    "mechanism": _unit_name(m.mechanism), "work": part, "evidence": ev.kind,
+                    "focus": ", ".join(c.label for c in ev.focus), "match": ev.match,
+                    "via": " ".join(filter(None, [_unit_name(ev.via) if ev.via else "",
+                                                  f"with {_unit_name(ev.counterpart)}" if ev.counterpart else ""])),
+                    "level": ev.level or ev.status or "",
+                    "sources": refs.cite(ev.sources) if args.format == "table" else "; ".join(
+                        x.locator or x.url or x.label for x in ev.sources)})
     focus = ", ".join(c.label for c in result.focus)
-    _print_rows(rows, ["mechanism", "work", "evidence", "focus", "match", "via", "level", "sources"], args.format,
-                title=f"Who works on {focus}, and on what evidence")
-    if args.format == "table":
+    if args.format != "table":
+        _print_rows([r for rows in tables.values() for r in rows], columns, args.format)
+        return 0
+    # delivered and planned work in tables of their own (as the summary tells them apart), so that no column
+    # repeats which it is and the evidence has the room
+    print(formatting.table([{c: _lit(r[c]) for c in columns if c != "work"} for r in tables.get("delivered", [])],
+                           [c for c in columns if c != "work"], title=f"Who works on {focus}, and on what evidence"))
+    if "planned/proposed" in tables:
         print()
-        print(formatting.paragraph(result.summary))
-        if result.total > len(result.mechanisms):
-            print(f"{len(result.mechanisms)} of {result.total} mechanisms shown (--limit)")
-        print(formatting.paragraph("Shared members: " + ("; ".join(
-            f"{s.country.label} ({', '.join(s.mechanisms)})" for s in result.shared_members) or "none")))
-        engagements = [[e.party, e.counterpart, ", ".join(e.types), e.status,
-                        e.limitation or "", refs.cite([x.model_dump() for x in e.sources])]
-                       for e in result.engagements]
-        if engagements:
-            print()
-            print(formatting.text_table(engagements, ["Party", "With", "Kind", "Status", "Limitation", "Sources"],
-                                        title="Engagements between these mechanisms"))
+        print(formatting.table([{c: _lit(r[c]) for c in columns if c != "work"} for r in tables["planned/proposed"]],
+                               [c for c in columns if c != "work"], title=f"Planned or proposed work on {focus}, "
+                                                                          "not delivered"))
+    print()
+    print(formatting.paragraph(result.summary))
+    if result.total > len(result.mechanisms):
+        print(f"{len(result.mechanisms)} of {result.total} mechanisms shown (--limit)")
+    print(formatting.paragraph("Shared members: " + ("; ".join(
+        f"{s.country.label} ({', '.join(s.mechanisms)})" for s in result.shared_members) or "none")))
+    names = {m.id: m.acronym or m.label for m in _profiles(analyst).mechanisms()}
+    names |= {m.mechanism.id: _unit_name(m.mechanism) for m in (*result.mechanisms, *result.planned_or_proposed)}
+    engagements = [[names.get(e.party, e.party), names.get(e.counterpart, e.counterpart), ", ".join(e.types),
+                    e.status, e.limitation or "", refs.cite(e.sources)] for e in result.engagements]
+    if engagements:
         print()
-        print(refs.table())
+        print(formatting.text_table(engagements, ["Party", "With", "Kind", "Status", "Limitation", "Sources"],
+                                    title="Engagements between these mechanisms"))
+    print()
+    print(refs.table())
     return 0
 
 
@@ -267,9 +279,10 @@ def _print_pairs(pairs: list, fmt: str, explain: bool) -> None:  # type: ignore[
     _print_rows(rows, ["rank", "pair", "level", "judged by", "score", "shared countries", "coordination"], fmt)
     if fmt == "table" and explain:
         for i, p in enumerate(pairs, 1):
-            print(f"\n{i}. {p.explanation}")
+            print()
+            print(formatting.paragraph(p.explanation, indent=f"{i}. "))
             for src in p.sources:
-                print(f"   - {src.label}" + (f" <{src.url}>" if src.url else ""))
+                print(formatting.paragraph(src.label + (f" <{src.url}>" if src.url else ""), indent="   - "))
 
 
 def cmd_duplication(args: argparse.Namespace) -> int:
@@ -285,7 +298,9 @@ def cmd_duplication(args: argparse.Namespace) -> int:
         if answer.total is not None and answer.total > answer.count:
             print(f"\n{answer.count} of {answer.total} pairs shown (--top K or --all for more)")
         for j in answer.context:
-            print(f"\ncontext: the note ({'; '.join(s.label for s in j.sources)}) says: \u201c{j.text}\u201d")
+            print()
+            print(formatting.paragraph(f"context: the note ({'; '.join(s.label for s in j.sources)}) says: "
+                                       f"\u201c{j.text}\u201d"))
     return 0
 
 
@@ -314,9 +329,10 @@ def cmd_check(args: argparse.Namespace) -> int:
              "shared countries": " ".join(c.id for c in m.shared_countries)} for i, m in enumerate(answer.matches, 1)]
     _print_rows(rows, ["rank", "who", "level", "score", "meets on", "shared countries"], args.format)
     if args.format == "table":
-        print(f"\n{answer.verdict}")
+        print(f"\n{formatting.paragraph(answer.verdict)}")
         for i, m in enumerate(answer.matches, 1):
-            print(f"\n{i}. {m.explanation}")
+            print()
+            print(formatting.paragraph(m.explanation, indent=f"{i}. "))
     return 0
 
 
@@ -414,11 +430,12 @@ def cmd_mechanism(args: argparse.Namespace) -> int:
     rows = []
     for e in m.engagements:
         other = e.party if e.counterpart in ours else e.counterpart
-        rows.append([names.get(other, other), ", ".join(e.types), e.status, e.via or "",
+        rows.append([names.get(other, other), f"{', '.join(e.types)} ({e.status.lower()})", e.via or "",
                      " ".join(e.stated_as) + (f" Limitation: {e.limitation}" if e.limitation else ""),
                      refs.cite(e.sources)])
     print()
-    print(formatting.text_table(rows, ["With", "Kind", "Status", "Via", "What the source says", "Sources"],
+    # the kind and its status in one column: what the source says needs the room
+    print(formatting.text_table(rows, ["With", "Kind (status)", "Via", "What the source says", "Sources"],
                                 title=f"Engagements with other mechanisms ({len(rows)})"))
     print()
     print(refs.table())
