@@ -1,9 +1,9 @@
 """The CLI's tables at a terminal's width: wrapped, never cut.
 
-Each answer is printed twice, with ``--wide`` (one line per row, nothing wrapped) and at 100 columns, and the
-two are compared: the same blocks, every table with the same title, the same headers and, column by column, the
-same text once the line breaks inside cells are undone; paragraphs with the same words. A column that rich
-crops, a header cut to "S" or a cell cut to "Substan" fails here, whatever the line widths are.
+Each answer is printed twice, with ``--wide`` (one line per row, nothing wrapped) and at 100 columns (also 80
+and 140), and the two are compared: the same blocks, every table with the same title, the same headers and,
+column by column, the same text once the line breaks inside cells are undone; paragraphs with the same words.
+A column that rich crops, a header cut to "S" or a cell cut to "Substan" fails here, whatever the line widths.
 """
 from __future__ import annotations
 
@@ -82,20 +82,23 @@ def _squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+@pytest.mark.parametrize("columns", [100, 80, 140])
 @pytest.mark.parametrize("argv", COMMANDS, ids=" ".join)
-def test_tables_at_100_columns_show_every_header_and_every_cell(capsys: pytest.CaptureFixture[str],
-                                                                monkeypatch: pytest.MonkeyPatch,
-                                                                argv: tuple[str, ...]) -> None:
-    wide = _out(capsys, monkeypatch, 100, *argv, "--wide")
-    narrow = _out(capsys, monkeypatch, 100, *argv)
-    too_long = [line for line in narrow.splitlines() if cell_len(line) > 100]
-    assert not too_long, f"{len(too_long)} lines wider than 100 columns, e.g. {too_long[0]!r}"
+def test_tables_show_every_header_and_every_cell(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                                 argv: tuple[str, ...], columns: int) -> None:
+    """100 columns is what issue 12 asks to read well; at 80 words may be folded, but nothing may be lost."""
+    wide = _out(capsys, monkeypatch, columns, *argv, "--wide")
+    narrow = _out(capsys, monkeypatch, columns, *argv)
+    too_long = [line for line in narrow.splitlines() if cell_len(line) > columns]
+    assert not too_long, f"{len(too_long)} lines wider than {columns} columns, e.g. {too_long[0]!r}"
     assert "…" not in narrow
     wide_blocks, narrow_blocks = _blocks(wide), _blocks(narrow)
     assert len(narrow_blocks) == len(wide_blocks), "the same tables and paragraphs, in the same order"
     for w, n in zip(wide_blocks, narrow_blocks, strict=True):
-        if not any(_is_rule(line) for line in w):  # prose: the same words
-            assert " ".join(n).split() == " ".join(w).split()
+        if not any(_is_rule(line) for line in w):  # prose: the same text (a URL may break at a '/')
+            assert _squeeze(" ".join(n)) == _squeeze(" ".join(w))
+            if columns >= 100:  # and no word broken
+                assert " ".join(n).split() == " ".join(w).split()
             continue
         title, heads, texts, captions = _table(w, None)
         n_title, n_heads, n_texts, n_captions = _table(n, title)
