@@ -225,7 +225,7 @@ def ontology_html(s: RestService) -> bytes:
         out: list[dict[str, str | None]] = []
         for i in iris.split():
             href = ("#" + i[len(NK):]) if i.startswith(NK) else here(i)
-            out.append({"text": compact(i), "href": href if href.startswith("#") or views.safe_url(href) else None})
+            out.append({"text": _short(i), "href": href if href.startswith("#") or views.safe_url(href) else None})
         return out
 
     rows = select(s.store, "ontology-terms")
@@ -242,10 +242,33 @@ def ontology_html(s: RestService) -> bytes:
     content = ONTOLOGY.render(
         title=title, iri=ONTOLOGY_IRI, version=first(OWL + "versionInfo"),
         description=first("http://purl.org/dc/terms/description"), sections=sections, total=len(rows),
-        downloads=DOWNLOADS, meta=_meta(meta))
+        downloads=DOWNLOADS, meta=_meta(meta), _=gettext_for("en"))
     alternates = [{"type": RESOURCE_FORMAT_NAMES[f], "href": f"?format={f}"} for _n, f in DOWNLOADS]
     return bytes(page(title, Markup(content), alternates=alternates, allow_links=True,
                       headers={"Vary": "Accept"}).body)
+
+
+#: namespaces rdflib knows by name (vann, foaf, dcat, ...), after the graph's own: the ontology page names a term of
+#: any of them as prefix:name, never by a full IRI wrapped over three lines
+_WELL_KNOWN = {p: str(ns) for p, ns in rdflib.Graph(bind_namespaces="rdflib").namespaces() if p not in PREFIXES}
+
+
+def _short(iri: str) -> str:
+    """``vann:preferredNamespacePrefix`` where ``compact`` knows no prefix; the IRI itself if no namespace fits."""
+    named = compact(iri)
+    if named != iri:
+        return named
+    for prefix, ns in sorted(_WELL_KNOWN.items(), key=lambda kv: -len(kv[1])):
+        if iri.startswith(ns) and re.fullmatch(r"[\w.-]+", iri[len(ns):]):
+            return f"{prefix}:{iri[len(ns):]}"
+    return iri
+
+
+def _named(cell: dict[str, Any]) -> dict[str, Any]:
+    """A metadata cell that would show a full IRI shows its prefixed name instead."""
+    if cell["kind"] == "iri" and cell["text"] == cell["iri"]:
+        return {**cell, "text": _short(cell["iri"]), "iri": _short(cell["iri"])}
+    return cell
 
 
 def _opt(row: Row, key: str) -> str:
@@ -260,8 +283,9 @@ def _meta(rows: list[Row]) -> list[dict[str, Any]]:
             continue
         key = (r["p"].value, repr(r["o"]))
         if key not in grouped:
-            grouped[key] = {"p": _cell(r["p"], r["pLabel"].value if "pLabel" in r else None),
-                            "o": _cell(r["o"], r["otherLabel"].value if "otherLabel" in r else None), "sources": []}
+            grouped[key] = {"p": _named(_cell(r["p"], r["pLabel"].value if "pLabel" in r else None)),
+                            "o": _named(_cell(r["o"], r["otherLabel"].value if "otherLabel" in r else None)),
+                            "sources": []}
         grouped[key]["sources"].append({"href": here(r["graph"].value), "text": r["graphLabel"].value
                                         if "graphLabel" in r else compact(r["graph"].value)})
     return list(grouped.values())
