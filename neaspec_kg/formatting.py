@@ -137,13 +137,18 @@ _GUTTER = 3
 def _column_widths(columns: Sequence[Sequence[str]], room: int) -> list[int]:
     """How wide each column may be, its header and cells given, to fit ``room`` display columns in all.
 
-    Every column gets at least its longest unbreakable piece (nothing is folded mid-word if that fits), and
-    the room left goes where it saves the most lines (``_fewest_lines``): short columns (codes, counts, dates)
-    stay whole, long ones wrap. If even the pieces do not fit, the widest columns are narrowed first and fold."""
+    Every column gets at least its longest word if all fit, else (the widest first) its longest piece of a word
+    (``_pieces``: URLs break at '/'), and the room left goes where it saves the most lines (``_fewest_lines``):
+    short columns (codes, counts, dates) stay whole, long ones wrap. If even the pieces do not fit, the widest
+    columns are narrowed first and fold."""
     full = [max(cell_len(line) for cell in col for line in cell.split("\n")) for col in columns]
     if sum(full) <= room:
         return full
-    least = [max([1] + [cell_len(p) for cell in col for w in cell.split() for p in _pieces(w)]) for col in columns]
+    pieces = [max([1] + [cell_len(p) for cell in col for w in cell.split() for p in _pieces(w)]) for col in columns]
+    least = [max([1] + [cell_len(w) for cell in col for w in cell.split()]) for col in columns]
+    while sum(least) > room and least != pieces:  # words break (ids, URLs), the widest column's first
+        i = max((i for i in range(len(least)) if least[i] > pieces[i]), key=lambda i: least[i])
+        least[i] = max(pieces[i], least[i] - (sum(least) - room))
     if sum(least) > room:
         level = max(least)
         while level > 1 and sum(min(x, level) for x in least) > room:
