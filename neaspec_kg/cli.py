@@ -255,10 +255,12 @@ def cmd_overlap(args: argparse.Namespace) -> int:
     print(formatting.paragraph(result.summary))
     if result.total > len(result.mechanisms):
         print(f"{len(result.mechanisms)} of {result.total} mechanisms shown (--limit)")
-    print(formatting.paragraph("Shared members: " + ("; ".join(
-        f"{s.country.label} ({', '.join(s.mechanisms)})" for s in result.shared_members) or "none")))
+    # mechanisms by acronym, as the tables name them (the answer carries ids)
     names = {m.id: m.acronym or m.label for m in _profiles(analyst).mechanisms()}
     names |= {m.mechanism.id: _unit_name(m.mechanism) for m in (*result.mechanisms, *result.planned_or_proposed)}
+    print(formatting.paragraph("Shared members: " + ("; ".join(
+        f"{s.country.label} ({', '.join(names.get(x, x) for x in s.mechanisms)})" for s in result.shared_members)
+        or "none")))
     engagements = [[names.get(e.party, e.party), names.get(e.counterpart, e.counterpart), ", ".join(e.types),
                     e.status, e.limitation or "", refs.cite(e.sources)] for e in result.engagements]
     if engagements:

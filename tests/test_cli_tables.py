@@ -112,9 +112,11 @@ def test_tables_show_every_header_and_every_cell(capsys: pytest.CaptureFixture[s
 
 def test_the_overlap_answer_reads_as_the_api_gives_it(capsys: pytest.CaptureFixture[str],
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """The engagements between the mechanisms of an overlap answer name them as the other tables do (acronyms,
-    not ids), and a header keeps an acronym as written."""
+    """The engagements between the mechanisms of an overlap answer, and its shared members, name them as the
+    other tables do (acronyms, not ids), and a header keeps an acronym as written."""
     out = _out(capsys, monkeypatch, 100, "overlap", "air quality", "--wide")
     engagements = out[out.index("Engagements between these mechanisms"):]
     assert "NEASPEC" in engagements and not re.search(r"^(neaspec|eanet|ltp|temm)\b", engagements, re.M)
+    shared = out[out.index("Shared members:"):out.index("Engagements between")]
+    assert "China (EANET, LTP, NEASPEC, TEMM)" in shared and "eanet" not in shared
     assert "NEASPEC member" in _out(capsys, monkeypatch, 100, "countries")
