@@ -139,8 +139,9 @@ def _run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *a
                                   ("overlap", "air quality"), ("overlap", "desertification", "--include-related")])
 def test_cli_tables_read_well_at_100_columns(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
                                             argv: tuple[str, ...]) -> None:
-    """Wrapped, never cut: every line fits 100 columns (CJK measured by display width), no cell ends in an
-    ellipsis, headers are words, and every [n] cited in a table is in the numbered source list."""
+    """Every line fits 100 columns (CJK measured by display width), no cell ends in an ellipsis, headers are
+    words, and every [n] cited in a table is in the numbered source list. That nothing is cut (every column,
+    header and cell of the --wide output shown) is tests/test_cli_tables.py."""
     from rich.cells import cell_len
 
     out = _run(capsys, monkeypatch, *argv)
