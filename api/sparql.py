@@ -21,7 +21,6 @@ loop. Every error is an RFC 9457 problem document (``api.problems``).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import tempfile
@@ -67,6 +66,7 @@ from api.views import ENV, language
 from neaspec_kg.catalogue import catalogue
 from neaspec_kg.errors import NeaspecKgError
 from neaspec_kg.namespaces import DCTERMS, RDF
+from neaspec_kg.views.script_json import script_json
 
 log = logging.getLogger(__name__)
 
@@ -415,15 +415,6 @@ EDITOR_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-i
               "frame-ancestors 'none'")
 
 
-def _script_json(value: Any) -> str:
-    """JSON that is safe inside a <script> element: no '<', '>' or '&' can end the element or start markup."""
-    text = json.dumps(value, ensure_ascii=False)
-    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
-                         ("\u2029", "\\u2029")):
-        text = text.replace(char, escape)
-    return text
-
-
 def example_queries() -> list[dict[str, str]]:
     """The named-query catalogue as editor examples: each query with its example parameters bound."""
     examples = []
@@ -444,7 +435,7 @@ def editor_page(root_path: str, endpoint: str, settings: Settings, lang: str = "
     config = {"endpoint": root_path + "/sparql", "examples": examples}
     return ENV.get_template("sparql-editor.html").render(
         static=root_path + "/static", endpoint=endpoint, timeout=f"{settings.query_timeout_s:g}",
-        max_rows=str(settings.max_rows), examples=examples, config=Markup(_script_json(config)), lang=lang,
+        max_rows=str(settings.max_rows), examples=examples, config=Markup(script_json(config)), lang=lang,
         _=gettext_for(lang), lang_suffix="" if lang == "en" else f"?lang={lang}")
 
 

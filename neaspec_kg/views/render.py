@@ -8,7 +8,7 @@ changed template must fail loudly, not silently go online), and ``assert_offline
 still names an http(s) resource.
 
 Escaping: node and edge data reach the page only as JSON (pyvis' ``tojson`` and our
-``<script type="application/json">`` block, with ``<``, ``>`` and ``&`` escaped), tooltips are set as
+``<script type="application/json">`` block, escaped by ``script_json``, the rule every page uses), tooltips are set as
 plain-text strings (vis-network shows a string ``title`` as text), and everything we print into HTML goes
 through Jinja2 with autoescaping (templates in this package's ``templates``). Node tooltips are set from our
 JSON by our script rather than given to pyvis, because pyvis switches to an ``innerHTML`` popup when a node
@@ -17,7 +17,6 @@ title contains "href".
 from __future__ import annotations
 
 import html
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from neaspec_kg.views.kinds import build_view
 from neaspec_kg.views.links import FileLinks
 from neaspec_kg.views.model import View
 from neaspec_kg.views.offline import VizError, assert_offline
+from neaspec_kg.views.script_json import script_json
 from neaspec_kg.views.style import OPTIONS, STYLES
 from neaspec_kg.views.words import LANG_NAMES, LANGS, PANEL_WORDS, Translate, english
 
@@ -61,12 +61,6 @@ _HEAD = _ENV.get_template("head.html")
 _TOP = _ENV.get_template("top.html")
 
 _SIDE = _ENV.get_template("side.html")
-
-
-def _json_for_html(data: object) -> str:
-    """JSON that is inert inside HTML: no "</script>", no comment or CDATA openers, no entities."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _network(view: View) -> Network:
@@ -142,7 +136,7 @@ def render(view: View, *, standalone: bool = False, gettext: Translate | None = 
         ctx |= {"css": _inert(css, "style"), "js": _inert(js, "script")}
     head = _HEAD.render(ctx)
     top = _TOP.render(ctx)
-    side = _SIDE.render(ctx | {"data": Markup(_json_for_html(data))})
+    side = _SIDE.render(ctx | {"data": Markup(script_json(data))})
     page = _replace_once(page, r"^\s*<html>", f'<!DOCTYPE html>\n<html lang="{html.escape(view.lang)}">', "<html>")
     page = _replace_once(page, r"</head>", head + "</head>", "</head>")
     page = _replace_once(page, r"<body>", '<body class="nk-graph-page">' + top, "<body>")
