@@ -7,6 +7,11 @@ in a 1280 px window, with the variants that make tables widest (every platform a
 column, Russian words); the page's ``scrollWidth`` must not exceed the window's width, and each page leaves a
 screenshot in ``artifacts/screenshots/page-1280-*.png``. A wide grid may scroll inside its own box; the page
 itself never does.
+
+The whole-graph view, fitted into the window, drew its labels at about 5 px. Here the text the canvas actually
+draws at the first view is measured (every ``fillText`` of one redraw, at the canvas' transform): each label
+drawn is at least 11 px on screen, every mechanism's is among them, and zooming in draws more of them
+(``graph-1280-first-view.png``, ``graph-1280-zoomed.png``).
 """
 from __future__ import annotations
 
@@ -99,3 +104,43 @@ def test_no_page_is_wider_than_a_1280_px_window(narrow: Browser, base_url: str, 
     assert narrow.js("return document.body.innerText.trim().length") > 0
     if not path.startswith("/docs"):  # Swagger UI's page is FastAPI's, with no nav of ours (see the report)
         assert narrow.js("return document.querySelector('nav.nk-nav a.nk-home').getAttribute('href')").startswith("/")
+
+
+#: every label the canvas draws in one redraw: its text and its height in CSS pixels on screen
+DRAWN_LABELS = """
+const done = arguments[arguments.length - 1];
+const ctx = document.querySelector('#mynetwork canvas').getContext('2d');
+const drawn = [], fill = ctx.fillText;
+ctx.fillText = function (text, x, y) {
+    const px = parseFloat(/([0-9.]+)px/.exec(this.font)[1]);
+    drawn.push([String(text), px * this.getTransform().a / window.devicePixelRatio]);
+    return fill.apply(this, arguments);
+};
+network.once('afterDrawing', () => { delete ctx.fillText; done(drawn); });
+network.redraw();
+"""
+
+
+def test_the_whole_graph_is_readable_at_its_first_view(narrow: Browser, base_url: str) -> None:
+    narrow.open(base_url + "/graph")
+    narrow.wait_graph_ready()
+    time.sleep(0.3)
+    drawn = narrow.driver.execute_async_script(DRAWN_LABELS)
+    narrow.screenshot("graph-1280-first-view")
+    sizes = [px for _t, px in drawn]
+    assert len(drawn) >= 20 and min(sizes) >= 11, f"{len(drawn)} labels drawn, the smallest at {min(sizes):.1f} px"
+    mechanisms = narrow.js("""
+        const data = JSON.parse(document.getElementById('nk-data').textContent), s = network.getScale();
+        return Object.keys(data.nodes).filter(id => ['mechanism', 'related'].includes(data.nodes[id].style))
+            .map(id => [data.nodes[id].label, network.body.nodes[id].options.font.size * s]);""")
+    assert len(mechanisms) >= 8
+    small = [(label, round(px, 1)) for label, px in mechanisms if px < 11]
+    assert not small, f"mechanisms whose label is under 11 px at the first view: {small}"
+    first_words = {t.split()[0] for t, _px in drawn if t.strip()}
+    assert all(label.split()[0] in first_words for label, _px in mechanisms)
+
+    narrow.js("network.moveTo({scale: network.getScale() * 2})")
+    zoomed = narrow.driver.execute_async_script(DRAWN_LABELS)
+    narrow.screenshot("graph-1280-zoomed")
+    assert len({t for t, _px in zoomed}) > len({t for t, _px in drawn}), "zooming in shows no more labels"
+    assert min(px for _t, px in zoomed) >= 9

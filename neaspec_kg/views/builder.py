@@ -17,7 +17,7 @@ from neaspec_kg.namespaces import ID, local_id
 from neaspec_kg.namespaces import country as country_iri
 from neaspec_kg.views.links import LinkPolicy, safe_url
 from neaspec_kg.views.model import View
-from neaspec_kg.views.style import kind_of
+from neaspec_kg.views.style import LEAD_KINDS, kind_of
 from neaspec_kg.views.words import LANGS
 
 
@@ -215,6 +215,8 @@ class Builder:
         """Finish: sizes by degree, edge ids, and the JSON-ready facts."""
         for n, d in self.g.nodes(data=True):
             d["size"] = round(12 + 6 * math.sqrt(self.g.degree(n)), 1)
+            if n in self.nodes:  # for the page's script: the legend's filters, and which labels lead at first
+                self.nodes[n] |= {"style": d["kind"], "lead": d["kind"] in LEAD_KINDS}
         edges: dict[str, dict[str, Any]] = {}
         for i, (a, b, d) in enumerate(self.g.edges(data=True)):
             d["id"] = f"e{i}"

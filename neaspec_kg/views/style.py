@@ -31,6 +31,9 @@ STYLES: dict[str, Style] = {
 }
 LEVEL_COLOURS = {"flagged": "#8b0000", "risk": "#c81e1e", "coordinated": "#2e7d32", "overlap": "#e07b1f",
                  "complementary": "#5b7fa6", "distinct": "#d5d9de"}
+#: the kinds of node whose labels lead at the first view of a large graph, whatever their size (nk-graph.js adds
+#: the best-connected others up to what the canvas holds)
+LEAD_KINDS = frozenset({"mechanism", "related", "theme", "shared"})
 EDGE_COLOUR = "#a9b3bd"
 ENGAGEMENT_COLOUR = "#8e44ad"
 #: vis-network options: a seeded layout (same picture every time), a short stabilisation so the page
@@ -44,8 +47,11 @@ OPTIONS: dict[str, Any] = {
         "stabilization": {"enabled": True, "iterations": 300, "updateInterval": 50, "fit": True},
     },
     "interaction": {"hover": True, "tooltipDelay": 120, "multiselect": False},
+    # a label under 10 px on screen is not drawn (at the whole graph's first view it would be a 5 px smudge);
+    # nk-graph.js sizes the leading labels to 12 px on screen at the first view, and zooming in brings the others
     "nodes": {"borderWidth": 1, "font": {"size": 14, "face": "system-ui, sans-serif", "strokeWidth": 3,
-                                         "strokeColor": "#ffffff"}},
+                                         "strokeColor": "#ffffff"},
+              "scaling": {"label": {"drawThreshold": 10, "maxVisible": 24}}},
     "edges": {"smooth": False, "color": {"color": EDGE_COLOUR, "highlight": "#333333", "inherit": False}},
 }
 

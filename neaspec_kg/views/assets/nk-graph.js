@@ -113,6 +113,53 @@
     return true;
   }
 
+  /* Readable at the first view. Fitting the whole graph (about 90 nodes) into the canvas draws 14-unit labels at
+   * about 5 px, too small to read. So, once the layout is fitted: the leading labels (mechanisms, thematic areas,
+   * shared members; then the best-connected nodes, as many as the canvas has room for) are sized to LABEL_PX on
+   * screen; the others keep their size, which is under vis-network's drawThreshold (style.py) at this zoom, so
+   * they are not drawn until the reader zooms in. A view small enough to read as it is stays as it is. */
+  var LABEL_PX = 12, LABEL_LINE_PX = 150;
+
+  function leading(list, budget) {
+    var lead = {}, count = 0;
+    list.forEach(function (n) {
+      var card = data.nodes[n.id];
+      if (card && card.lead) { lead[n.id] = true; count++; }
+    });
+    // then by size (the number of connections), a whole size class at a time, while the budget lasts
+    var rest = list.filter(function (n) { return !lead[n.id]; });
+    var sizes = rest.map(function (n) { return n.size || 0; }).filter(function (v, i, a) { return a.indexOf(v) === i; })
+      .sort(function (a, b) { return b - a; });
+    for (var i = 0; i < sizes.length; i++) {
+      var same = rest.filter(function (n) { return (n.size || 0) === sizes[i]; });
+      if (count + same.length > budget) break;
+      same.forEach(function (n) { lead[n.id] = true; });
+      count += same.length;
+    }
+    return lead;
+  }
+
+  function readable() {
+    var list = nodes.get(), scale = network.getScale();
+    if (!list.length || 14 * scale >= LABEL_PX) return;
+    var box = document.getElementById("mynetwork").getBoundingClientRect();
+    var budget = Math.max(12, Math.round(box.width * box.height / 20000));
+    var lead = leading(list, budget);
+    var apply = function (s) {
+      nodes.update(list.filter(function (n) { return lead[n.id]; }).map(function (n) {
+        // a long name wraps onto lines of at most LABEL_LINE_PX rather than run across its neighbours
+        return { id: n.id, font: { size: Math.ceil(LABEL_PX / s * 10) / 10 },
+                 widthConstraint: { maximum: Math.round(LABEL_LINE_PX / s) } };
+      }));
+    };
+    apply(scale);
+    network.fit();  // the larger labels may need a little more room
+    if (network.getScale() < scale) apply(network.getScale());
+    document.documentElement.dataset.nkLabels = String(Object.keys(lead).length);
+    var hint = document.getElementById("nk-zoom-hint");
+    if (hint && Object.keys(lead).length < list.length) hint.hidden = false;
+  }
+
   function ready() {
     if (!document.documentElement.dataset.nkReady) document.documentElement.dataset.nkReady = "1";
   }
@@ -135,6 +182,7 @@
       settled = true;
       network.setOptions({ physics: false });
       network.fit();
+      readable();
     });
     network.on("afterDrawing", function () { if (settled) ready(); });
     if (nodes.length === 0) { settled = true; ready(); }
