@@ -15,7 +15,7 @@ from typing import TypeVar
 import rdflib
 
 from neaspec_kg.namespaces import PREFIXES
-from neaspec_kg.store import SparqlStore
+from neaspec_kg.store import SparqlStore, text
 
 FORMATS = {
     "turtle": ("turtle", "text/turtle", "ttl"),
@@ -80,14 +80,14 @@ def export_table(store: SparqlStore, fmt: str) -> bytes:
     if fmt == "members.csv":
         rows = select(store, "memberships", {"include_related": True})
         return _csv(["mechanism", "acronym", "country", "iso3", "role"],
-                    [[r["mechanism"].value, r["acronym"].value if "acronym" in r else "", r["countryLabel"].value,
+                    [[r["mechanism"].value, text(r, "acronym") or "", r["countryLabel"].value,
                       r["iso3"].value, r["role"].value] for r in rows])
     if fmt == "focus-areas.csv":
         rows = select(store, "work-areas", {"include_related": True})
         return _csv(["mechanism", "acronym", "focus", "focus_label", "themes", "modalities", "stated_as", "sources"],
-                    [[r["mechanism"].value, r["acronym"].value if "acronym" in r else "", r["focus"].value,
-                      r["focusLabel"].value, r["themes"].value, r["modalities"].value if "modalities" in r else "",
-                      r["stated"].value if "stated" in r else "", r["sources"].value] for r in rows])
+                    [[r["mechanism"].value, text(r, "acronym") or "", r["focus"].value,
+                      r["focusLabel"].value, r["themes"].value, text(r, "modalities") or "",
+                      text(r, "stated") or "", r["sources"].value] for r in rows])
     analyst = Analyst(store)
     pairs = analyst.duplication(limit=None).pairs
     if fmt == "duplication.csv":

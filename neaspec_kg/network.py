@@ -16,7 +16,7 @@ from networkx.algorithms.community import greedy_modularity_communities
 from neaspec_kg.graph import select
 from neaspec_kg.models import PairAnswer
 from neaspec_kg.namespaces import local_id
-from neaspec_kg.store import SparqlStore
+from neaspec_kg.store import SparqlStore, text
 
 
 def mechanism_country(store: SparqlStore, *, include_related: bool = False) -> nx.Graph:
@@ -24,7 +24,7 @@ def mechanism_country(store: SparqlStore, *, include_related: bool = False) -> n
     g = nx.Graph(name="mechanism-country")
     for r in select(store, "memberships", {"include_related": include_related}):
         m, c = r["mechanism"].value, r["country"].value
-        g.add_node(m, kind="mechanism", label=r["acronym"].value if "acronym" in r else m, bipartite=0)
+        g.add_node(m, kind="mechanism", label=text(r, "acronym") or m, bipartite=0)
         g.add_node(c, kind="country", label=r["countryLabel"].value, iso3=r["iso3"].value, bipartite=1)
         g.add_edge(m, c, role=r["role"].value)
     return g
@@ -35,9 +35,9 @@ def mechanism_focus(store: SparqlStore, *, include_related: bool = False) -> nx.
     g = nx.Graph(name="mechanism-focus")
     for r in select(store, "work-areas", {"include_related": include_related}):
         m, f = r["mechanism"].value, r["focus"].value
-        g.add_node(m, kind="mechanism", label=r["acronym"].value if "acronym" in r else m, bipartite=0)
+        g.add_node(m, kind="mechanism", label=text(r, "acronym") or m, bipartite=0)
         g.add_node(f, kind="focus", label=r["focusLabel"].value, themes=r["themes"].value, bipartite=1)
-        modalities = r["modalities"].value if "modalities" in r else ""
+        modalities = text(r, "modalities") or ""
         if g.has_edge(m, f):
             g.edges[m, f]["modalities"] = ", ".join(filter(None, [g.edges[m, f]["modalities"], modalities]))
         else:

@@ -356,6 +356,17 @@ def open_store(graph: ValidatedGraph, kind: str = "oxigraph") -> OxigraphStore |
     raise ValueError(f"unknown embedded store {kind!r} (oxigraph or rdflib)")
 
 
+def text(row: Row, name: str) -> str | None:
+    """The lexical value of ``name`` in one result row, or None where it is unbound (an OPTIONAL that did not
+    match): the one way rows are read, instead of ``r[name].value if name in r else ...`` at every use.
+
+    >>> text({"label": Term("literal", "EANET")}, "label"), text({}, "acronym")
+    ('EANET', None)
+    """
+    term = row.get(name)
+    return None if term is None else term.value
+
+
 def values(rows: Iterable[Row], name: str) -> list[str]:
     """The values of one column, skipping rows where it is unbound."""
     return [r[name].value for r in rows if name in r]

@@ -40,7 +40,7 @@ from neaspec_kg.models_profiles import (
     StructureUnit,
 )
 from neaspec_kg.namespaces import ID, NK, local_id
-from neaspec_kg.store import Row, Rows, SparqlStore
+from neaspec_kg.store import Row, Rows, SparqlStore, text
 
 #: the Table 2 cells of a mechanism's row, as ``mechanism-profile`` gives them (by property IRI)
 STATED: tuple[StatedKey, ...] = ("statedMembers", "statedGovernance", "statedSecretariat", "statedFocusAreas")
@@ -56,10 +56,6 @@ class NotFoundError(NeaspecKgError):
         self.suggestions = suggestions
         near = ", ".join(s["id"] for s in suggestions) or "none"
         super().__init__(f"no {kind} {ident!r}; closest known: {near}")
-
-
-def _v(row: Row, key: str) -> str | None:
-    return row[key].value if key in row else None
 
 
 def _split(row: Row, key: str, sep: str = " ") -> list[str]:
@@ -124,7 +120,7 @@ class Profiles:
 
     def _mechanism_summary(self, r: Row) -> MechanismSummary:
         return MechanismSummary(
-            id=local_id(r["mechanism"].value), iri=r["mechanism"].value, acronym=_v(r, "acronym"),
+            id=local_id(r["mechanism"].value), iri=r["mechanism"].value, acronym=text(r, "acronym"),
             label=r["label"].value, kind=KindRef(id=local_id(r["kind"].value), label=r["kindLabel"].value),
             subregional=r["subregional"].to_python() is True, established=_split(r, "established"),
             member_count=int(r["members"].to_python()))
@@ -132,7 +128,7 @@ class Profiles:
     def _country_summary(self, r: Row) -> CountrySummary:
         return CountrySummary(
             id=r["iso3"].value, iri=r["country"].value, label=r["label"].value,
-            iso3166_alpha2=r["iso2"].value, iso3166_numeric=_v(r, "numeric"), wikidata=_v(r, "wikidata"),
+            iso3166_alpha2=r["iso2"].value, iso3166_numeric=text(r, "numeric"), wikidata=text(r, "wikidata"),
             neaspec_member_state=r["neaspecMember"].to_python() is True,
             mechanism_count=int(r["mechanisms"].to_python()))
 
@@ -162,7 +158,7 @@ class Profiles:
             stated_sources={local: self._src(r) for local, r in stated.items()},
             members=[MemberOfMechanism(
                 id=r["iso3"].value, label=r["label"].value, role=r["roleLabel"].value.lower(),
-                since=_v(r, "since"), sources=self._src(r)) for r in members],
+                since=text(r, "since"), sources=self._src(r)) for r in members],
             secretariat=[self._unit(r) for r in structure if r["role"].value == "secretariat"],
             governing_bodies=[self._unit(r) for r in structure if r["role"].value == "governing body"],
             focus_areas=[FocusOfMechanism(
@@ -171,13 +167,13 @@ class Profiles:
                 through=values.get("through", []), stated_as=values.get("stated", []),
                 sources=cite(self.sources.many(values.get("source")))) for r, values in work],
             components=[Component(
-                id=local_id(r["component"].value), iri=r["component"].value, acronym=_v(r, "acronym"),
+                id=local_id(r["component"].value), iri=r["component"].value, acronym=text(r, "acronym"),
                 label=r["label"].value, type=cast(ComponentType, r["class"].value),
                 established=_split(r, "established"), sources=self._src(r)) for r in components],
             engagements=[MechanismEngagement(
                 id=local_id(r["engagement"].value), party=local_id(r["party"].value),
                 counterpart=local_id(r["counterpart"].value), counterpart_label=r["counterpartLabel"].value,
-                types=values.get("type", []), status=r["statusLabel"].value, via=_v(r, "viaLabel"),
+                types=values.get("type", []), status=r["statusLabel"].value, via=text(r, "viaLabel"),
                 stated_as=values.get("stated", []), limitation=" | ".join(values.get("limitation", [])) or None,
                 sources=cite(self.sources.many(values.get("source")))) for r, values in engagements],
         )
@@ -198,11 +194,11 @@ class Profiles:
         return StructureUnit(
             id=local_id(r["unit"].value), label=r["label"].value, sources=self._src(r),
             # host and its label, type and its label: bound together (one OPTIONAL each in the query)
-            hosted_by=Host(id=local_id(r["host"].value), label=r["hostLabel"].value) if "host" in r else None,
-            type=_v(r, "typeLabel") if "type" in r else None)
+            hosted_by=Host(id=local_id(host), label=r["hostLabel"].value) if (host := text(r, "host")) else None,
+            type=text(r, "typeLabel") if text(r, "type") else None)
 
     def _src(self, r: Row) -> list[SourceCitation]:
-        return cite(self.sources.many(_v(r, "sources")))
+        return cite(self.sources.many(text(r, "sources")))
 
     # ------------------------------------------------------------------ one country
 
@@ -216,9 +212,9 @@ class Profiles:
             **dict(summary),
             labels=self._labels(summary.iri),
             mechanisms=[MechanismOfCountry(
-                id=local_id(r["mechanism"].value), acronym=_v(r, "acronym"), label=r["label"].value,
+                id=local_id(r["mechanism"].value), acronym=text(r, "acronym"), label=r["label"].value,
                 subregional=r["subregional"].to_python() is True, role=r["roleLabel"].value.lower(),
-                since=_v(r, "since"), sources=self._src(r)) for r in rows],
+                since=text(r, "since"), sources=self._src(r)) for r in rows],
         )
 
     # ------------------------------------------------------------------ focus areas
@@ -235,10 +231,10 @@ class Profiles:
                 first.setdefault(cid, r)
                 broader.setdefault(cid, set())
                 alts.setdefault(cid, set())
-                if "broader" in r:
-                    broader[cid].add(local_id(r["broader"].value))
-                if "altLabel" in r:
-                    alts[cid].add((r["altLabel"].value, r["altLabel"].lang or ""))
+                if (up := text(r, "broader")) is not None:
+                    broader[cid].add(local_id(up))
+                if (alt := r.get("altLabel")) is not None:
+                    alts[cid].add((alt.value, alt.lang or ""))
             self._focus_nodes = {cid: FocusConcept(
                 id=cid, iri=r["concept"].value, label=r["label"].value,
                 kind="thematic area" if r["isTheme"].to_python() is True else "focus area",

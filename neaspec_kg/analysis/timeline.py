@@ -9,7 +9,7 @@ from collections import defaultdict
 from neaspec_kg.graph import select
 from neaspec_kg.index.sources import SourceIndex
 from neaspec_kg.models import SourceRef, Timeline, TimelineEvent, TimelineLane
-from neaspec_kg.store import SparqlStore
+from neaspec_kg.store import SparqlStore, text
 
 
 def timeline(store: SparqlStore, sources: SourceIndex) -> Timeline:
@@ -18,8 +18,8 @@ def timeline(store: SparqlStore, sources: SourceIndex) -> Timeline:
     for r in select(store, "timeline-events"):
         subject = r["subject"].value
         lanes.setdefault(subject, {"label": r["label"].value, "type": r["type"].value,
-                                   "acronym": r["acronym"].value if "acronym" in r else None})
-        country = r["country"].value if "country" in r else None
+                                   "acronym": text(r, "acronym")})
+        country = text(r, "country")
         claims[(subject, r["event"].value, country, r["date"].value)].add(r["source"].value)
     dates_of: dict[tuple[str, str, str | None], set[str]] = defaultdict(set)
     for subject, event, country, day in claims:

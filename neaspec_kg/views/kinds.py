@@ -14,6 +14,7 @@ from neaspec_kg.graph import select
 from neaspec_kg.models import PairAnswer
 from neaspec_kg.namespaces import ID, local_id
 from neaspec_kg.namespaces import country as country_iri
+from neaspec_kg.store import text
 from neaspec_kg.views.builder import Builder
 from neaspec_kg.views.links import FileLinks, LinkPolicy
 from neaspec_kg.views.model import View
@@ -41,7 +42,7 @@ def whole_view(analyst: Analyst, profiles: Profiles, lang: str = "en", links: Li
         m, f = r["mechanism"].value, r["focus"].value
         label = b.name(f, r["focusLabel"].value)
         b.node(f, "focus", label, f"{label}\nfocus area")
-        modalities = r["modalities"].value if "modalities" in r else ""
+        modalities = text(r, "modalities") or ""
         src = b.src_iris(r["sources"].value)
         b.edge(m, f, f"{b.mechanism_label(m)} works on {label}" + (f" ({modalities})" if modalities else ""), src)
         worked_on.setdefault(f, []).append(b.item(
@@ -50,11 +51,12 @@ def whole_view(analyst: Analyst, profiles: Profiles, lang: str = "en", links: Li
     hosts: dict[str, list[dict[str, Any]]] = {}
     for r in select(store, "secretariats", {"include_related": True}):
         m, unit = r["mechanism"].value, r["unit"].value
-        where = r["host"].value if "host" in r else unit
-        label = b.name(where, r["hostLabel"].value if "host" in r else r["unitLabel"].value)
-        kind = "organisation" if "host" in r else "secretariat"
-        b.node(where, kind, label, f"{label}\n{'hosts a secretariat' if 'host' in r else 'secretariat'}")
-        src = b.src_iris(r["sources"].value.split() + (r["hostSources"].value.split() if "host" in r else []))
+        host = text(r, "host")  # the host, its label and sources are bound together (one OPTIONAL)
+        where = host or unit
+        label = b.name(where, r["hostLabel"].value if host else r["unitLabel"].value)
+        kind = "organisation" if host else "secretariat"
+        b.node(where, kind, label, f"{label}\n{'hosts a secretariat' if host else 'secretariat'}")
+        src = b.src_iris(r["sources"].value.split() + (r["hostSources"].value.split() if host else []))
         b.edge(m, where, f"secretariat of {b.mechanism_label(m)}: {r['unitLabel'].value}", src)
         hosts.setdefault(where, []).append(b.item(f"{b.mechanism_label(m)}: {r['unitLabel'].value}", iri=m, src=src))
     for iri in list(b.g.nodes):
@@ -87,8 +89,8 @@ def _add_broader(b: Builder, worked_on: dict[str, list[dict[str, Any]]]) -> None
         c = r["concept"].value
         info[c] = (r["label"].value, r["isTheme"].to_python() is True)
         broader.setdefault(c, set())
-        if "broader" in r:
-            broader[c].add(r["broader"].value)
+        if (up := text(r, "broader")) is not None:
+            broader[c].add(up)
     todo = [n for n, d in b.g.nodes(data=True) if d["kind"] == "focus"]
     seen = set(todo)
     while todo:
