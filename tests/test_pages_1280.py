@@ -144,3 +144,22 @@ def test_the_whole_graph_is_readable_at_its_first_view(narrow: Browser, base_url
     narrow.screenshot("graph-1280-zoomed")
     assert len({t for t, _px in zoomed}) > len({t for t, _px in drawn}), "zooming in shows no more labels"
     assert min(px for _t, px in zoomed) >= 9
+
+
+def test_the_legend_filters_node_kinds(narrow: Browser, base_url: str) -> None:
+    """A legend entry hides its kind of node (and their lines) and shows them again; the SVG download follows."""
+    narrow.open(base_url + "/graph")
+    narrow.wait_graph_ready()
+    visible = "return nodes.get().filter(n => !network.body.nodes[n.id].options.hidden).length"
+    total = narrow.js(visible)
+    button = narrow.driver.find_element("css selector", "button.nk-filter[data-nk-kind='focus']")
+    count = int(button.find_element("css selector", ".nk-count").text)
+    assert count > 0 and button.get_attribute("aria-pressed") == "true"
+    button.click()
+    assert narrow.js(visible) == total - count and button.get_attribute("aria-pressed") == "false"
+    svg = narrow.js("return window.nkDownload.svg()")
+    assert svg.count("<g data-id=") == total - count
+    narrow.screenshot("graph-1280-focus-areas-hidden")
+    button.click()
+    assert narrow.js(visible) == total and button.get_attribute("aria-pressed") == "true"
+    assert narrow.console_errors() == []

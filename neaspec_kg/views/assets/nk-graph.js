@@ -160,6 +160,19 @@
     if (hint && Object.keys(lead).length < list.length) hint.hidden = false;
   }
 
+  /* The legend filters: a node kind's entry hides or shows its nodes (the SVG download leaves hidden ones out). */
+  function filters() {
+    Array.prototype.forEach.call(document.querySelectorAll("button.nk-filter[data-nk-kind]"), function (button) {
+      button.addEventListener("click", function () {
+        var show = button.getAttribute("aria-pressed") === "false";
+        button.setAttribute("aria-pressed", show ? "true" : "false");
+        nodes.update(Object.keys(data.nodes).filter(function (id) {
+          return data.nodes[id].style === button.dataset.nkKind;
+        }).map(function (id) { return { id: id, hidden: !show }; }));
+      });
+    });
+  }
+
   function ready() {
     if (!document.documentElement.dataset.nkReady) document.documentElement.dataset.nkReady = "1";
   }
@@ -173,6 +186,7 @@
     nodes.update(Object.keys(data.nodes).map(function (id) {
       return { id: id, title: String(data.nodes[id].tooltip || data.nodes[id].label) };
     }));
+    filters();
     network.on("click", function (params) {
       if (params.nodes.length) showNode(params.nodes[0]);
       else if (params.edges.length) showEdge(params.edges[0]);
@@ -342,6 +356,7 @@
     body.data.edges.getIds().forEach(function (id) {
       var e = body.edges[id];
       if (!e || e.options.hidden || !pos[e.fromId] || !pos[e.toId]) return;
+      if ((e.from && e.from.options.hidden) || (e.to && e.to.options.hidden)) return;  // a kind the legend hides
       var c = e.options.color || {}, a = pos[e.fromId], b = pos[e.toId];
       var dashes = e.options.dashes === true ? "5 15" : Array.isArray(e.options.dashes) ? e.options.dashes.join(" ") : null;
       edges.appendChild(make("line", { "data-id": id, x1: num(a.x), y1: num(a.y), x2: num(b.x), y2: num(b.y),
