@@ -102,6 +102,7 @@ def test_no_page_is_wider_than_a_1280_px_window(narrow: Browser, base_url: str, 
         return out.slice(0, 5);""")
     assert window == WIDTH and page <= window, f"{path} is {page} px wide in a {window} px window; too wide: {wide}"
     assert narrow.js("return document.body.innerText.trim().length") > 0
+    assert narrow.external(narrow.requests()) == [], f"{path} asked for something outside this server"
     if not path.startswith("/docs"):  # Swagger UI's page is FastAPI's, with no nav of ours (see the report)
         assert narrow.js("return document.querySelector('nav.nk-nav a.nk-home').getAttribute('href')").startswith("/")
 
