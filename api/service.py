@@ -12,6 +12,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import date
+from functools import cached_property
 from threading import Lock
 from typing import Any, TypeVar
 
@@ -53,12 +54,17 @@ class RestService:
         #: bounds the analysis work this process does for answers not yet memoised (``api.admission``)
         self.gate = gate or WorkGate()
         self.analyst = Analyst(store)
-        self.profiles = Profiles(store, self.analyst.sources, self.analyst.focus)
         self._memo: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
         self._memo_size = memo_size
         self._memo_bytes = memo_bytes
         self._memo_total = 0
         self._lock = Lock()
+
+    @cached_property
+    def profiles(self) -> Profiles:
+        """Made on first use, not at start-up: its lists are read from the store (seconds at 10,000
+        mechanisms on disk), and a server should answer its health check before anyone asks for a profile."""
+        return Profiles(self.store, self.analyst.sources, self.analyst.focus)
 
     def memo(self, key: tuple[Any, ...], produce: Callable[[], bytes]) -> bytes:
         """The bytes for ``key``, produced once a day; an exception is raised each time, never memoised.

@@ -13,7 +13,7 @@ from neaspec_kg.analysis.overlap import overlap
 from neaspec_kg.errors import NeaspecKgError
 from neaspec_kg.index import EVIDENCE_KINDS, Concept, cached_index
 from neaspec_kg.index.periods import DateError, parse_as_of
-from neaspec_kg.index.sources import Source, SourceIndex
+from neaspec_kg.index.sources import Source
 from neaspec_kg.models import (
     CheckAnswer,
     CountryAnswer,
@@ -51,9 +51,9 @@ class Analyst:
 
     def __init__(self, store: SparqlStore) -> None:
         self.store = store
-        self.sources = SourceIndex(store)
+        self.index = cached_index(store)
+        self.sources = self.index.sources  # read with the index (the index file holds it), not again
         self.focus = FocusResolver(store)
-        self.index = cached_index(store, self.sources)
 
     def _country(self, code: str | None) -> str | None:
         """An ISO alpha-3 code the graph knows, upper-cased; UnknownUnitError with the closest otherwise."""
