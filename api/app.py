@@ -108,7 +108,9 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     app = FastAPI(
         title="neaspec-kg",
         version=__version__,
-        description="Environmental cooperation mechanisms in North-East Asia: a SPARQL endpoint and a REST API.",
+        # Swagger UI shows this Markdown above the operations: the way back to the site from /docs
+        description=("Environmental cooperation mechanisms in North-East Asia: a SPARQL endpoint and a REST API."
+                     "\n\n[Home](/) · [SPARQL editor](/sparql) · [Graph](/graph) · [Ontology](/ontology)"),
         lifespan=lifespan,
         docs_url=None,  # served below with vendored Swagger UI: FastAPI's default page loads it from a CDN
         redoc_url=None,
