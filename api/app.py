@@ -35,7 +35,7 @@ from api.query_pool import QueryPool
 from api.remote_pool import RemotePool
 from api.service import RestService
 from api.settings import Settings
-from api.sparql import sparql_router
+from api.sparql import SparqlRouter
 from neaspec_kg import __version__, views
 from neaspec_kg.build import ValidatedGraph, build, open_cached_store
 from neaspec_kg.namespaces import PREFIXES
@@ -154,7 +154,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
             expose_headers=["Retry-After", "Content-Type"],
             max_age=3600,
         )
-    app.include_router(sparql_router(pool, settings))
+    app.include_router(SparqlRouter(pool, settings))
     # one router per resource; each module's routes receive what they need through api.deps
     for module in (rest, pages, thesaurus, matrix, check_page, timeline_page, brief_page, map_page, linked_data):
         app.include_router(module.router)

@@ -473,12 +473,30 @@ def _from_params(params: list[tuple[str, str]], direct_query: str | None = None)
     return _Request(queries[0], defaults, named)
 
 
-def sparql_router(pool: QueryPool | RemotePool, settings: Settings) -> APIRouter:
-    """The /sparql routes over ``pool`` (started by the app's lifespan), limited by ``settings``."""
-    router = APIRouter(tags=["SPARQL"])
-    allowlist = frozenset(settings.service_allowlist)
+class SparqlRouter(APIRouter):
+    """The /sparql routes over ``pool`` (started by the app's lifespan), limited by ``settings``: a component
+    that mounts into any FastAPI app (``app.include_router(SparqlRouter(pool, settings))``), as rdflib-endpoint's
+    ``SparqlRouter`` does. One method per step of a request: the protocol (``sparql``), the policy check
+    (``check_policy``), content negotiation and the job (``evaluate``), the pool's errors as problem documents
+    (``run``), and the service description or editor for a request without a query (``describe``)."""
 
-    def check_policy(query: str) -> QueryScan:
+    def __init__(self, pool: QueryPool | RemotePool, settings: Settings) -> None:
+        super().__init__(tags=["SPARQL"])
+        self.pool = pool
+        self.settings = settings
+        self.allowlist = frozenset(settings.service_allowlist)
+        # One route serves every method, so a 405 for PUT/DELETE lists them all in Allow; it is hidden from
+        # OpenAPI because a multi-method route gives each method the same operation id. Two documentation-only
+        # registrations follow: the first route always matches first, so they are never reached at run time.
+        self.add_api_route("/sparql", self.sparql, methods=["GET", "POST", "OPTIONS"], name="sparql",
+                           response_class=Response, include_in_schema=False)
+        for method in ("GET", "POST"):
+            self.add_api_route("/sparql", self.sparql, methods=[method], name=f"sparql_{method.lower()}",
+                               operation_id=f"sparql_{method.lower()}", summary="SPARQL 1.1 Protocol query endpoint",
+                               response_class=Response)
+
+
+    def check_policy(self, query: str) -> QueryScan:
         scan = scan_query(query)
         # only a query that starts like one can make the parser descend: text that is not SPARQL from its
         # first word fails there, and its syntax error (with line and column) says more than a refusal would
@@ -496,18 +514,18 @@ def sparql_router(pool: QueryPool | RemotePool, settings: Settings) -> APIRouter
                 raise _problem(403, "service-not-allowed", "SERVICE not allowed",
                                f"SERVICE {target.written or '(missing endpoint)'} is not allowed: federated "
                                "queries need a fixed, allow-listed endpoint IRI.", service=target.written)
-            if target.iri not in allowlist:
+            if target.iri not in self.allowlist:
                 raise _problem(403, "service-not-allowed", "SERVICE not allowed",
                                f"SERVICE <{target.iri}> is not allowed: this endpoint does not call other "
                                "endpoints unless they are allow-listed.", service=target.iri)
         return scan
 
-    async def evaluate(request: Request, parsed: _Request) -> Response:
+    async def evaluate(self, request: Request, parsed: _Request) -> Response:
         # the scan is linear but pure Python: a query of a megabyte would hold the event loop for a second
         if len(parsed.query) < 16_384:
-            scan = check_policy(parsed.query)
+            scan = self.check_policy(parsed.query)
         else:
-            scan = await run_in_threadpool(check_policy, parsed.query)
+            scan = await run_in_threadpool(self.check_policy, parsed.query)
         accept = request.headers.get("accept")
         chosen = {
             "solutions": negotiate(accept, list(SELECT_TYPES)),
@@ -528,16 +546,16 @@ def sparql_router(pool: QueryPool | RemotePool, settings: Settings) -> APIRouter
             form=scan.form,
             client=request.client.host if request.client else None,
         )
-        result = await run(job)
+        result = await self.run(job)
         media_type = chosen[result.kind]
         assert media_type is not None
         if len(result.body) > SPOOL_BYTES:
             return await spooled(result.body, media_type, {"Vary": "Accept"})
         return Response(result.body, media_type=media_type, headers={"Vary": "Accept"})
 
-    async def run(job: QueryJob) -> QueryResult:
+    async def run(self, job: QueryJob) -> QueryResult:
         try:
-            return await pool.run(job)
+            return await self.pool.run(job)
         except QuerySyntaxError as exc:
             where = f"line {exc.line}, column {exc.column}: " if exc.line is not None else ""
             raise _problem(400, "query-syntax", "SPARQL syntax error", f"{where}{exc.message}",
@@ -582,7 +600,7 @@ def sparql_router(pool: QueryPool | RemotePool, settings: Settings) -> APIRouter
             raise ProblemError(503, detail="The SPARQL endpoint is not running.",
                                headers={"Retry-After": "5"}) from None
 
-    def describe(request: Request) -> Response:
+    def describe(self, request: Request) -> Response:
         accept = request.headers.get("accept")
         media_type = negotiate(accept, list(DESCRIPTION_TYPES))
         if media_type is None:
@@ -590,33 +608,33 @@ def sparql_router(pool: QueryPool | RemotePool, settings: Settings) -> APIRouter
                            "Without a query, /sparql offers its service description as "
                            f"{', '.join(t for t in DESCRIPTION_TYPES if t != HTML_TYPE)} or the query editor "
                            "as text/html.", offered=list(DESCRIPTION_TYPES))
-        endpoint = _own_url(request, settings) + "/sparql"
+        endpoint = _own_url(request, self.settings) + "/sparql"
         headers = {"Vary": "Accept"}
         if media_type == HTML_TYPE:
-            page = editor_page(request.scope.get("root_path", ""), endpoint, settings,
+            page = editor_page(request.scope.get("root_path", ""), endpoint, self.settings,
                                request.query_params.get("lang", "en"))
             return Response(page, media_type=HTML_TYPE, headers={**headers, "Content-Security-Policy": EDITOR_CSP})
         rdf_format = SPARQL_RDF_FORMATS[DESCRIPTION_TYPES[media_type]]
         extra: dict[str, Any] = {"prefixes": SD_PREFIXES} if rdf_format is ox.RdfFormat.TURTLE else {}
-        body = ox.serialize(service_description(endpoint, pool.dataset, settings), format=rdf_format, **extra)
+        body = ox.serialize(service_description(endpoint, self.pool.dataset, self.settings), format=rdf_format, **extra)
         return Response(body or b"", media_type=media_type, headers=headers)
 
-    async def sparql(request: Request) -> Response:
+    async def sparql(self, request: Request) -> Response:
         """Query with GET (``query``), POST form or POST ``application/sparql-query``; GET without a
         query returns the service description (RDF) or the query editor (HTML)."""
         if request.method == "OPTIONS":  # CORS preflights are answered by the middleware before this
             return Response(status_code=204, headers={"Allow": ALLOW})
         raw_query_string: bytes = request.scope.get("query_string", b"")
-        if len(raw_query_string) > settings.max_request_bytes:
+        if len(raw_query_string) > self.settings.max_request_bytes:
             raise _problem(414, "request-too-large", "URI too long",
-                           f"The query string is longer than {settings.max_request_bytes} bytes; send the query "
-                           "with POST.", limit=settings.max_request_bytes)
+                           f"The query string is longer than {self.settings.max_request_bytes} bytes; send the query "
+                           "with POST.", limit=self.settings.max_request_bytes)
         url_params = _parse_params(raw_query_string, "query string")
         if request.method == "GET":
             names = {k for k, _ in url_params}
             if "query" not in names and "update" not in names:
-                return describe(request)
-            return await evaluate(request, _from_params(url_params))
+                return self.describe(request)
+            return await self.evaluate(request, _from_params(url_params))
         media_type, params = _media_type(request.headers.get("content-type"))
         if media_type == UPDATE_TYPE:
             raise _updates_refused()
@@ -627,21 +645,10 @@ def sparql_router(pool: QueryPool | RemotePool, settings: Settings) -> APIRouter
         charset = params.get("charset", "utf-8").lower()
         if charset not in {"utf-8", "utf8"}:
             raise _bad_request(f"The SPARQL Protocol requires UTF-8, not charset={charset}.")
-        body = await _read_body(request, settings.max_request_bytes)
+        body = await _read_body(request, self.settings.max_request_bytes)
         if media_type == FORM_TYPE:
-            return await evaluate(request, _from_params(url_params + _parse_params(body, "request body")))
-        return await evaluate(request, _from_params(url_params, direct_query=_utf8(body, "request body")))
-
-    # One route serves every method, so a 405 for PUT/DELETE lists them all in Allow; it is hidden from
-    # OpenAPI because a multi-method route gives each method the same operation id. Two documentation-only
-    # registrations follow: the first route always matches first, so they are never reached at run time.
-    router.add_api_route("/sparql", sparql, methods=["GET", "POST", "OPTIONS"], name="sparql",
-                         response_class=Response, include_in_schema=False)
-    for method in ("GET", "POST"):
-        router.add_api_route("/sparql", sparql, methods=[method], name=f"sparql_{method.lower()}",
-                             operation_id=f"sparql_{method.lower()}", summary="SPARQL 1.1 Protocol query endpoint",
-                             response_class=Response)
-    return router
+            return await self.evaluate(request, _from_params(url_params + _parse_params(body, "request body")))
+        return await self.evaluate(request, _from_params(url_params, direct_query=_utf8(body, "request body")))
 
 
 def _spool(body: bytes) -> IO[bytes]:
