@@ -77,6 +77,14 @@ class Settings:
     analysis_slots: int = 2
     analysis_queue: int = 16
     analysis_wait_s: float = 10.0
+    #: seconds a relayed REST or page answer may take to start arriving from the analysis process (waiting for
+    #: a slot included) before the client gets 504, as a SPARQL query past its limit does, and the analysis
+    #: process is killed and replaced: a computation in a thread cannot be stopped any other way, and requests
+    #: in flight on it get 503 with Retry-After. Longer than ``analysis_wait_s`` (checked), so only a request
+    #: that computed at least the difference (20 s by default) can stop the process, never one that only
+    #: waited; three times the SPARQL limit because a page or an unbounded analysis on a large graph
+    #: legitimately takes seconds, and a kill costs every request in flight and a restart
+    analysis_timeout_s: float = 30.0
     #: origins allowed by CORS; ("*",) for any, () to switch CORS off
     cors_origins: tuple[str, ...] = ("*",)
     #: a validated build's on-disk store (``<cache>/<digest>.oxigraph``) to serve instead of building now: set
@@ -85,9 +93,14 @@ class Settings:
 
     def __post_init__(self) -> None:
         for name in ("query_timeout_s", "max_rows", "max_response_bytes", "max_request_bytes", "workers",
-                     "queue_limit", "header_timeout_s", "max_connections", "analysis_slots", "analysis_wait_s"):
+                     "queue_limit", "header_timeout_s", "max_connections", "analysis_slots", "analysis_wait_s",
+                     "analysis_timeout_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive, not {getattr(self, name)!r}")
+        if self.analysis_timeout_s <= self.analysis_wait_s:  # a request that only waited would stop the process
+            raise ValueError(f"analysis_timeout_s ({self.analysis_timeout_s:g}) must be longer than "
+                             f"analysis_wait_s ({self.analysis_wait_s:g}), the wait for a slot that it includes "
+                             f"(NEASPEC_KG_ANALYSIS_TIMEOUT_S, NEASPEC_KG_ANALYSIS_WAIT_S)")
         for name in ("analysis_queue", "per_client_queries", "worker_memory_mb"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be 0 or more, not {getattr(self, name)!r}")
