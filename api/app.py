@@ -131,7 +131,8 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.state.analysis = analysis
     if analysis is not None:  # answers computed in the analysis process, streamed through
-        app.add_middleware(Offload, analysis=analysis, max_request_bytes=settings.max_request_bytes)
+        app.add_middleware(Offload, analysis=analysis, max_request_bytes=settings.max_request_bytes,
+                           timeout_s=settings.analysis_timeout_s)
     if role != "analysis":  # (the analysis process's refusals are held by the main process, which relays them)
         app.add_middleware(RefusalPause)  # the gate's refusals are held a moment before they are sent
     if analysis is not None:  # repeated answers served from the event loop

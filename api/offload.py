@@ -19,6 +19,21 @@ and only for the day (answers without a date count memberships as of today).
 While it is down, the relayed requests get 503 problem documents with Retry-After, never a 5xx of another
 kind. Its gate's refusals come back at once, marked to be held (``api.admission.RefusalPause``), and are
 held here, so a held refusal keeps no connection to the analysis process busy.
+
+**Time limit.** A relayed answer that has not started arriving within ``analysis_timeout_s``
+(``NEASPEC_KG_ANALYSIS_TIMEOUT_S``, 30 s; the wait for a gate slot counts) is answered here with 504 and a
+problem document naming the limit, as a SPARQL query past its limit is, and the work is stopped: a Python
+computation in a thread cannot be stopped but with its process, so the analysis process is killed and
+replaced at once (``/healthz`` says ``degraded`` until the new one serves). The trade-off: a SPARQL timeout
+kills the one worker that ran the one query, but the analysis process computes ``analysis_slots`` answers
+at once and queues more, so every request in flight on it at that moment is lost with it, through no fault
+of its own. Those get 503 with Retry-After and a problem document saying the process was restarted, never
+another 5xx or a hang; an answer that was already being streamed is cut short. The cost is bounded: only
+a request that is itself past the limit stops the process, and since the limit must exceed
+``analysis_wait_s`` (the gate refuses a request that waited that long), it has computed for at least the
+difference (20 s by default); a process is stopped once, however many of its requests time out together,
+never its replacement; each stop is logged with the request, the time and how many were in flight.
+Answers this process holds (``AnswerCache``) are not touched.
 """
 from __future__ import annotations
 
@@ -41,6 +56,7 @@ import httpx
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.admission import HOLD_HEADER, REFUSAL_PAUSE_S
+from api.problems import PROBLEM_BASE, problem
 from api.query_pool import WORKER_NICENESS, lower_priority
 from api.settings import Settings
 
@@ -92,7 +108,12 @@ class AnalysisProcess:
         self._watch: asyncio.Task[None] | None = None
         self._closing = False
         self._ready = False
+        self._wake: asyncio.Event | None = None  # set to restart at once (made in start: bound to its loop)
         self.restarts = 0
+        #: when (time.monotonic) a process was last stopped because an answer took too long, and how often
+        self.stopped_at = float("-inf")
+        self.timeouts = 0
+        self._stopped_pid: int | None = None
         self.client = self._client()
 
     def _client(self) -> httpx.AsyncClient:
@@ -149,19 +170,52 @@ class AnalysisProcess:
         if self.client.is_closed:
             self.client = self._client()
         self._closing = False
+        self._wake = asyncio.Event()
         self._process = self._spawn()
         await self._wait_ready(self._process)
         self._ready = True
         self._watch = asyncio.get_running_loop().create_task(self._supervise())
 
+    def stop_for_timeout(self, what: str, elapsed_s: float, limit_s: float, in_flight: int) -> bool:
+        """Kill the analysis process because ``what`` has had no answer from it for ``elapsed_s`` s, past
+        ``limit_s``; the supervisor starts another at once. False, and nothing done, while a replacement is
+        starting: one stop per process, however many of its requests time out together.
+
+        The process that is up is the one the late request is waiting on: a request's connection to a process
+        that was stopped breaks at once (an error, not a timeout), and one that waits for a connection is
+        refused after ``analysis_wait_s``, shorter than the limit."""
+        process = self._process
+        if not self._ready or process is None or process.poll() is not None or self._closing:
+            return False
+        self._ready = False  # /healthz says degraded from now, and the supervisor replaces it
+        self.stopped_at = time.monotonic()
+        self._stopped_pid = process.pid
+        self.timeouts += 1
+        log.warning("stopping the analysis process (pid %s): %s had no answer after %.1f s, past the %g s limit "
+                    "(NEASPEC_KG_ANALYSIS_TIMEOUT_S); %d other relayed requests in flight are lost with it",
+                    process.pid, what[:300], elapsed_s, limit_s, max(in_flight - 1, 0))
+        process.kill()
+        if self._wake is not None:
+            self._wake.set()
+        return True
+
     async def _supervise(self) -> None:
-        """Restart the process when it dies (checked every half second; meanwhile requests get 503)."""
+        """Restart the process when it dies (checked every half second, or at once when it was stopped for a
+        timeout; meanwhile requests get 503)."""
         while not self._closing:
-            await asyncio.sleep(0.5)
+            if self._wake is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), 0.5)
+                self._wake.clear()
+            else:
+                await asyncio.sleep(0.5)
             if self._closing or self.up:
                 continue
             code = self._process.returncode if self._process is not None else None
-            log.warning("the analysis process exited (code %s); starting another", code)
+            if self._process is not None and self._process.pid == self._stopped_pid:
+                log.warning("starting another analysis process after a timeout stopped the last one")
+            else:
+                log.warning("the analysis process exited (code %s); starting another", code)
             self.restarts += 1
             self._ready = False
             if self._process is not None and self._process.poll() is None:  # started but never ready
@@ -199,8 +253,13 @@ class Offload:
     """Pure ASGI middleware: requests for anything but the front paths are relayed to the analysis
     process, and its answers streamed back as they come."""
 
-    def __init__(self, app: ASGIApp, analysis: AnalysisProcess, max_request_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, analysis: AnalysisProcess, max_request_bytes: int,
+                 timeout_s: float | None = None) -> None:
+        """``timeout_s``: how long an answer may take to start arriving (``analysis_timeout_s``) before the
+        client gets 504 and the analysis process is stopped; None for no limit."""
         self.app, self.analysis, self.max_request_bytes = app, analysis, max_request_bytes
+        self.timeout_s = timeout_s
+        self.in_flight = 0  # relayed requests sent and not yet answered in full
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or is_front(scope["path"]):
@@ -224,19 +283,50 @@ class Offload:
             target += b"?" + scope["query_string"]
         request = self.analysis.client.build_request(scope["method"], target.decode("latin-1"),
                                                      headers=headers, content=bytes(body))
+        self.in_flight += 1
         try:
-            response = await self.analysis.client.send(request, stream=True)
+            await self._relay(request, scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    async def _relay(self, request: httpx.Request, scope: Scope, receive: Receive, send: Send) -> None:
+        analysis, limit = self.analysis, self.timeout_s
+        started = time.monotonic()
+        try:
+            # the limit is on the answer's start (its status and headers), as SPARQL's is on the result
+            response = await asyncio.wait_for(analysis.client.send(request, stream=True), limit)
+        except TimeoutError:
+            assert limit is not None  # (no limit: no timeout)
+            what = f"{scope['method']} {request.url.raw_path.decode('latin-1')}"
+            analysis.stop_for_timeout(what, time.monotonic() - started, limit, self.in_flight)
+            await problem(504, "Answer timed out",
+                          f"The answer was stopped after {limit:g} s, the limit of this server for REST answers "
+                          "and pages (NEASPEC_KG_ANALYSIS_TIMEOUT_S). Narrow the request: a smaller limit, a "
+                          "theme, country, mechanism or focus, a higher min_score, no include_related; or use "
+                          "an answer the server already gives (those are served at once).",
+                          type_=PROBLEM_BASE + "analysis-timeout", timeout_s=limit,
+                          setting="NEASPEC_KG_ANALYSIS_TIMEOUT_S")(scope, receive, send)
+            return
         except httpx.PoolTimeout:
             await _send_problem(send, _problem(
                 503, "Busy", "Too many answers are being computed; retry shortly, or ask for an answer the "
                 "server has already given (those are served at once).", 5, REFUSAL_PAUSE_S))
             return
         except httpx.HTTPError as exc:
+            if analysis.stopped_at >= started:  # lost with the process another request stopped
+                await _send_problem(send, _problem(
+                    503, "Analysis restarted", f"The analysis process computing this answer was restarted "
+                    f"because another request ran past the {analysis.settings.analysis_timeout_s:g} s limit "
+                    "(NEASPEC_KG_ANALYSIS_TIMEOUT_S); "
+                    "this request was lost with it through no fault of its own. Retry in a few seconds.",
+                    5, REFUSAL_PAUSE_S))
+                return
             log.warning("analysis process unreachable: %s", exc)
             await _send_problem(send, _problem(
                 503, "Analysis restarting", "The process that computes answers is restarting; retry in a few "
                 "seconds.", 5, REFUSAL_PAUSE_S))
             return
+        begun = False
         try:
             out = [(n.lower(), v) for n, v in response.headers.raw if n.lower() not in _HOP]
             if any(n == _HOLD for n, _ in out):  # a refusal to be held: free the connection first
@@ -245,6 +335,7 @@ class Offload:
                 await send({"type": "http.response.start", "status": response.status_code, "headers": out})
                 await send({"type": "http.response.body", "body": held, "more_body": False})
                 return
+            begun = True
             await send({"type": "http.response.start", "status": response.status_code, "headers": out})
             async for chunk in response.aiter_raw():
                 if chunk:
@@ -252,7 +343,11 @@ class Offload:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except httpx.HTTPError as exc:  # the answer broke off: nothing better to do than to close
             log.warning("analysis answer broke off: %s", exc)
-            raise
+            if begun:
+                raise
+            await _send_problem(send, _problem(  # nothing sent yet: an honest 503, not a 500
+                503, "Analysis restarting", "The process that computes answers stopped while answering; retry "
+                "in a few seconds.", 5, REFUSAL_PAUSE_S))
         finally:
             await response.aclose()
 
