@@ -21,9 +21,9 @@ kind. Its gate's refusals come back at once, marked to be held (``api.admission.
 held here, so a held refusal keeps no connection to the analysis process busy.
 
 **Time limit.** A relayed answer that has not started arriving within ``analysis_timeout_s``
-(``NEASPEC_KG_ANALYSIS_TIMEOUT_S``, 30 s; the wait for a gate slot counts) is answered here with 504 and a
-problem document naming the limit, as a SPARQL query past its limit is, and the work is stopped: a Python
-computation in a thread cannot be stopped but with its process, so the analysis process is killed and
+(``NEASPEC_KG_ANALYSIS_TIMEOUT_S``, 30 s; the wait for a gate slot counts) is answered here with 503 (no
+Retry-After) and a problem document naming the limit, as a SPARQL query past its limit is, and the work is
+stopped: a Python computation in a thread cannot be stopped but with its process, so the analysis process is killed and
 replaced at once (``/healthz`` says ``degraded`` until the new one serves). The trade-off: a SPARQL timeout
 kills the one worker that ran the one query, but the analysis process computes ``analysis_slots`` answers
 at once and queues more, so every request in flight on it at that moment is lost with it, through no fault
@@ -256,7 +256,7 @@ class Offload:
     def __init__(self, app: ASGIApp, analysis: AnalysisProcess, max_request_bytes: int,
                  timeout_s: float | None = None) -> None:
         """``timeout_s``: how long an answer may take to start arriving (``analysis_timeout_s``) before the
-        client gets 504 and the analysis process is stopped; None for no limit."""
+        client gets 503 and the analysis process is stopped; None for no limit."""
         self.app, self.analysis, self.max_request_bytes = app, analysis, max_request_bytes
         self.timeout_s = timeout_s
         self.in_flight = 0  # relayed requests sent and not yet answered in full
@@ -299,7 +299,7 @@ class Offload:
             assert limit is not None  # (no limit: no timeout)
             what = f"{scope['method']} {request.url.raw_path.decode('latin-1')}"
             analysis.stop_for_timeout(what, time.monotonic() - started, limit, self.in_flight)
-            await problem(504, "Answer timed out",
+            await problem(503, "Answer timed out",
                           f"The answer was stopped after {limit:g} s, the limit of this server for REST answers "
                           "and pages (NEASPEC_KG_ANALYSIS_TIMEOUT_S). Narrow the request: a smaller limit, a "
                           "theme, country, mechanism or focus, a higher min_score, no include_related; or use "

@@ -141,7 +141,8 @@ _SPARQL_ERRORS = {"400": "malformed request, syntax error or a query too complex
                   "403": "an update or a SERVICE call, refused", "406": "no acceptable result format",
                   "413": "request too large", "415": "unsupported request body type",
                   "422": "result larger than the row or byte budget", "502": "a SERVICE call failed",
-                  "503": "every worker busy and the queue full (Retry-After)", "504": "the query timed out"}
+                  "503": "every worker busy and the queue full (with Retry-After), or the query stopped at the "
+                                 "time limit (problem type query-timeout, no Retry-After)"}
 #: what some routes answer beyond what FastAPI infers from their signatures: (path, method) -> status ->
 #: (description, media types); None as media types means a problem document
 EXTRA_RESPONSES: dict[tuple[str, str], dict[str, tuple[str, list[str] | None]]] = {

@@ -78,11 +78,11 @@ class Settings:
     analysis_queue: int = 16
     analysis_wait_s: float = 10.0
     #: seconds a relayed REST or page answer may take to start arriving from the analysis process (waiting for
-    #: a slot included) before the client gets 504, as a SPARQL query past its limit does, and the analysis
-    #: process is killed and replaced: a computation in a thread cannot be stopped any other way, and requests
-    #: in flight on it get 503 with Retry-After. Longer than ``analysis_wait_s`` (checked), so only a request
-    #: that computed at least the difference (20 s by default) can stop the process, never one that only
-    #: waited; three times the SPARQL limit because a page or an unbounded analysis on a large graph
+    #: a slot included) before the client gets 503 (analysis-timeout), as a SPARQL query past its limit does,
+    #: and the analysis process is killed and replaced: a computation in a thread cannot be stopped any other
+    #: way, and requests in flight on it get 503 with Retry-After. Longer than ``analysis_wait_s`` (checked),
+    #: so only a request that computed at least the difference (20 s by default) can stop the process, never
+    #: one that only waited; three times the SPARQL limit because a page or an unbounded analysis on a large graph
     #: legitimately takes seconds, and a kill costs every request in flight and a restart
     analysis_timeout_s: float = 30.0
     #: origins allowed by CORS; ("*",) for any, () to switch CORS off

@@ -1,5 +1,5 @@
 """The time limit on relayed answers (api/offload.py, ``analysis_timeout_s``): a REST answer that does not
-start arriving in time is answered 504 with a problem document, as a SPARQL query past its limit is, and
+start arriving in time is answered 503 with a problem document, as a SPARQL query past its limit is, and
 the analysis process computing it is killed and replaced; the other requests in flight on it get 503 with
 Retry-After; answers the main process holds are still served meanwhile.
 
@@ -29,7 +29,7 @@ from tests.live_server import live_server
 #: the limit under test, and the wait for a slot it includes (which it must exceed)
 LIMIT_S = 2.0
 WAIT_S = 0.5
-#: how much later than the limit the 504 may come (the main process's loop, the kill, the answer)
+#: how much later than the limit the 503 may come (the main process's loop, the kill, the answer)
 MARGIN_S = 1.5
 #: mechanisms in the synthetic graph: enough that every duplication pair with the related mechanisms takes
 #: many times LIMIT_S (about 40 s on this machine, against 0.05 s without them), few enough to build in seconds
@@ -79,7 +79,7 @@ def _wait_for_health(client: httpx.Client, status: str, within_s: float) -> floa
     return time.monotonic() - started
 
 
-def test_a_slow_answer_is_stopped_with_504_and_the_analysis_process_is_replaced(
+def test_a_slow_answer_is_stopped_with_503_and_the_analysis_process_is_replaced(
         front: tuple[str, FastAPI]) -> None:
     url, app = front
     analysis = app.state.analysis
@@ -107,7 +107,7 @@ def test_a_slow_answer_is_stopped_with_504_and_the_analysis_process_is_replaced(
         for t in threads:
             t.start()
         threads[0].join(timeout=LIMIT_S + 30)
-        # the analysis process was stopped before the 504 was sent: /healthz says so at once
+        # the analysis process was stopped before the 503 was sent: /healthz says so at once
         health = client.get("/healthz").json()
         assert health["status"] == "degraded" and health["analysis_process"] == "down", health
         # meanwhile the main process still serves what it holds
@@ -115,11 +115,11 @@ def test_a_slow_answer_is_stopped_with_504_and_the_analysis_process_is_replaced(
         threads[1].join(timeout=60)
 
         slow, elapsed = results["slow"]
-        body = _problem(slow, 504)  # the status of a SPARQL query past its limit
+        body = _problem(slow, 503)  # the status of a SPARQL query past its limit
         assert str(body["type"]).endswith("/analysis-timeout")
         assert body["timeout_s"] == LIMIT_S and body["setting"] == "NEASPEC_KG_ANALYSIS_TIMEOUT_S"
         assert "Narrow" in str(body["detail"])
-        assert LIMIT_S <= elapsed < LIMIT_S + MARGIN_S, f"the 504 came after {elapsed:.2f} s"
+        assert LIMIT_S <= elapsed < LIMIT_S + MARGIN_S, f"the 503 came after {elapsed:.2f} s"
 
         bystander, _ = results["bystander"]
         body = _problem(bystander, 503)  # lost with the process through no fault of its own: never a 5xx
@@ -129,7 +129,7 @@ def test_a_slow_answer_is_stopped_with_504_and_the_analysis_process_is_replaced(
         replaced_in = _wait_for_health(client, "ok", 120)
         assert analysis.pid not in (None, first_pid), "the analysis process was not replaced"
         assert analysis.timeouts == 1 and analysis.restarts >= 1
-        print(f"\n504 after {elapsed:.2f} s (limit {LIMIT_S:g} s); a new analysis process served "
+        print(f"\n503 after {elapsed:.2f} s (limit {LIMIT_S:g} s); a new analysis process served "
               f"{replaced_in:.2f} s later")
         # later requests are answered by the new process
         assert client.get("/duplication", params={"limit": 4}).status_code == 200
