@@ -163,6 +163,13 @@ EXTRA_RESPONSES: dict[tuple[str, str], dict[str, tuple[str, list[str] | None]]] 
 }
 
 
+#: what every answer computed by the analyses may also be (api.admission, api.offload); not SPARQL, which has
+#: its own, nor the health check, which never waits
+BUSY_503 = ("busy: the analysis queue is full or the analysis process restarted (with Retry-After), or the "
+            "answer stopped at the time limit (problem type analysis-timeout, no Retry-After)")
+_NOT_GATED = {"/sparql", "/healthz"}
+
+
 def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     """Make the OpenAPI document say what the server does: every 4xx and 5xx answer is
     ``application/problem+json`` with the Problem schema (FastAPI's default documents 422 as plain JSON of
@@ -175,6 +182,8 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(operation, dict):
                 continue
             responses = operation.setdefault("responses", {})
+            if path not in _NOT_GATED:
+                responses.setdefault("503", {"description": BUSY_503})
             for status, (description, media) in EXTRA_RESPONSES.get((path, method), {}).items():
                 content = problem if media is None else {m: {} for m in media}
                 if status in responses and media is not None and status == "200":

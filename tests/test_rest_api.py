@@ -410,6 +410,15 @@ def test_openapi_documents_errors_as_problem_documents(client: httpx.Client) -> 
                         assert list(response["content"]) == ["application/problem+json"], (method, path, status)
     r = client.get("/overlap", params={"focus": "air", "min_evidence": "nonsense"})
     assert r.status_code == 422 and r.headers["content-type"] == PROBLEM
+    # every answer the analyses compute may be a 503 (a full queue, a restarted analysis process, the time
+    # limit), and says so; the health check never waits, and SPARQL documents its own 503
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if path != "/healthz":
+                assert "503" in operation["responses"], (method, path)
+    assert "503" not in schema["paths"]["/healthz"]["get"]["responses"]
+    assert "time limit" in schema["paths"]["/sparql"]["get"]["responses"]["503"]["description"]
+    assert "504" not in schema["paths"]["/sparql"]["get"]["responses"]
 
 
 def test_the_host_header_is_never_reflected(client: httpx.Client, base: str) -> None:
