@@ -28,7 +28,14 @@ import pyoxigraph as ox
 
 from neaspec_kg import __version__
 from neaspec_kg.config import Paths, default_paths
-from neaspec_kg.errors import DataSyntaxError, ProvenanceError, SourceLocation, ValidationError, Violation
+from neaspec_kg.errors import (
+    DataSyntaxError,
+    NeaspecKgError,
+    ProvenanceError,
+    SourceLocation,
+    ValidationError,
+    Violation,
+)
 from neaspec_kg.namespaces import ENTAILMENT_GRAPH, ID, NK, ONTOLOGY_GRAPH, RDF, RDFS
 
 
@@ -188,7 +195,13 @@ def finish_store(tmp: Path, target: Path, digest: str, summary: dict[str, Any],
     try:
         tmp.rename(target)
     except OSError:
-        if _valid_store(target, digest) is None:  # not a concurrent writer's complete store: ours wins
+        old = _valid_store(target, digest)
+        if old is None or (old.get("made") == "incremental" and meta.get("made") != "incremental"):
+            # not a concurrent writer's complete store, or one a full validation now replaces: ours wins
+            aside = temporary_sibling(target)
+            with contextlib.suppress(OSError):
+                target.rename(aside)  # readers that have it open keep their files until they close them
+            shutil.rmtree(aside, ignore_errors=True)
             shutil.rmtree(target, ignore_errors=True)
             tmp.rename(target)
     return meta
@@ -425,11 +438,13 @@ def build(paths: Paths | None = None, *, use_cache: bool = True, full: bool | No
     if use_cache:
         from neaspec_kg import incremental  # here, not above: it imports this module
 
+        want_full = full_validation_required() if full is None else full
         meta = _valid_store(store_path, digest)  # a missing or damaged store is built again, never opened half
-        if meta is not None:
+        # a full validation does not take a store an incremental rebuild made on trust: it builds it again
+        if meta is not None and not (want_full and meta.get("made") == "incremental"):
             incremental.remember(cache, inputs, digest)
             return ValidatedGraph(digest=digest, files=all_files, store_path=store_path, meta=meta)
-        if not (full_validation_required() if full is None else full):
+        if meta is None and not want_full:
             rebuilt = incremental.rebuild(paths, inputs, cache, ontology_files)
             if rebuilt is not None:
                 rebuilt.files = all_files
@@ -443,9 +458,11 @@ def build(paths: Paths | None = None, *, use_cache: bool = True, full: bool | No
         target = private / f"{digest}{STORE_SUFFIX}"
     try:
         meta, shared = _full_build(paths, ontology_files, data_files, target, digest)
-    except BaseException:
+    except BaseException as exc:
         if not use_cache:
             shutil.rmtree(private, ignore_errors=True)
+        elif isinstance(exc, NeaspecKgError):  # an incremental store of these inputs holds what is now refused
+            shutil.rmtree(target, ignore_errors=True)
         raise
     served = ValidatedGraph(digest=digest, files=all_files, store_path=target, meta=meta)
     served.how = "full"
@@ -601,6 +618,15 @@ def _full_build(paths: Paths, ontology_files: list[Path], data_files: list[Path]
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def canonical(quads: Iterable[ox.Quad]) -> set[ox.Quad]:
+    """The quads as the store holds them: pyoxigraph writes numbers and booleans in their canonical form
+    (``"01"^^xsd:integer`` is stored as ``"1"``), so two spellings in two files are one quad in the store, and
+    must be one in the counts of quads stated by more than one file."""
+    store = ox.Store()
+    store.extend(quads)
+    return set(store)
+
+
 def _shared(summary: dict[str, Any], stated: int, data_files: list[Path]) -> dict[str, int]:
     """How many data files state each quad that more than one states (or one file twice). Found cheaply when
     there is none, the usual case: the files' quads add up to the data quads in the store exactly then."""
@@ -610,7 +636,7 @@ def _shared(summary: dict[str, Any], stated: int, data_files: list[Path]) -> dic
         return {}
     counts: Counter[str] = Counter()
     for f in data_files:
-        counts.update(str(q) for q in set(_parse(f, ox.RdfFormat.TRIG)))
+        counts.update(str(q) for q in canonical(_parse(f, ox.RdfFormat.TRIG)))
     return {q: n for q, n in counts.items() if n > 1}
 
 

@@ -53,10 +53,10 @@ from neaspec_kg.build import (
     Inputs,
     ValidatedGraph,
     _check_provenance,
-    _find_line,
     _parse,
     _v,
     _valid_store,
+    canonical,
     entailed,
     entailment_rules,
     finish_store,
@@ -65,7 +65,7 @@ from neaspec_kg.build import (
     temporary_sibling,
 )
 from neaspec_kg.config import Paths
-from neaspec_kg.errors import ValidationError, Violation
+from neaspec_kg.errors import ProvenanceError, ValidationError, Violation
 from neaspec_kg.namespaces import ENTAILMENT_GRAPH, ID, ONTOLOGY_GRAPH
 
 #: beside a build's store: its inputs by content hash and the quads more than one file states
@@ -164,6 +164,7 @@ def rebuild(paths: Paths, inputs: Inputs, cache: Path, ontology_files: list[Path
     """The build of ``inputs`` made from the last valid build of the same data folder, or None (and
     ``last_reason``) if it must be a full build. Raises what a full build would raise on invalid data."""
     global last_reason
+    last_reason = ""
     started = time.perf_counter()
     base = _base(cache, inputs)
     if isinstance(base, str):
@@ -179,12 +180,12 @@ def rebuild(paths: Paths, inputs: Inputs, cache: Path, ontology_files: list[Path
         if rel in base.files:
             blob = _blob(cache, base.files[rel])
             try:
-                old[rel] = set(_parse(paths.data_dir / rel, ox.RdfFormat.TRIG, data=blob.read_bytes()))
+                old[rel] = canonical(_parse(paths.data_dir / rel, ox.RdfFormat.TRIG, data=blob.read_bytes()))
             except OSError:
                 last_reason = f"the version of {rel} in the last build is no longer kept"
                 return None
     new_lists = {rel: _parse(paths.data_dir / rel, ox.RdfFormat.TRIG) for rel in changed}
-    new = {rel: set(qs) for rel, qs in new_lists.items()}
+    new = {rel: canonical(qs) for rel, qs in new_lists.items()}
     every = [q for qs in [*old.values(), *new.values()] for q in qs]
     if _has_blank_nodes(every):
         last_reason = "a changed file has blank nodes"
@@ -210,13 +211,15 @@ def rebuild(paths: Paths, inputs: Inputs, cache: Path, ontology_files: list[Path
         delta.merge()
         focus = _check(paths, store, delta, new_lists, ontology_files)
         store.flush()
-        summary = delta.summary()
+        # marked, so that a full validation (CI, `validate --full`) checks it again instead of serving it
+        summary = {**delta.summary(), "made": "incremental"}
         del store
         meta = finish_store(tmp, target, inputs.digest, summary,
                             extra={INPUTS_FILE: _inputs_body(inputs, delta.shared)})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    _keep_inputs(cache, paths.data_dir, changed, inputs)
+    with contextlib.suppress(OSError):  # a valid build stays valid; the next rebuild is then a full one
+        _keep_inputs(cache, paths.data_dir, changed, inputs)
     remember(cache, inputs, inputs.digest)
     graph = ValidatedGraph(digest=inputs.digest, store_path=target, meta=meta)
     graph.how = "incremental"
@@ -330,17 +333,36 @@ def _typed(store: ox.Store, node: Any) -> bool:
 
 def _check_sources(paths: Paths, store: ox.Store, new_lists: dict[str, list[ox.Quad]], delta: _Delta) -> None:
     """The provenance rule on the changed files, with the catalogue as it now is; and no graph left in use
-    whose source lost its catalogue entry."""
+    whose source lost its catalogue entry. Of several problems, the one a full build names: in the first
+    file, in the data folder's order, that has one."""
     def is_source(iri: str) -> bool:
         return any(_v(q.object) in SOURCE_CLASSES for q in _stated(store, ox.NamedNode(iri), RDF_TYPE))
 
-    _check_provenance({paths.data_dir / rel: qs for rel, qs in new_lists.items()}, is_source)
+    files = paths.data_files()
+    order = {f: i for i, f in enumerate(files)}
+    found: list[tuple[int, ProvenanceError]] = []
+    try:
+        _check_provenance({paths.data_dir / rel: qs for rel, qs in new_lists.items()}, is_source)
+    except ProvenanceError as exc:
+        found.append((order.get(exc.location.file, -1), exc))
+    changed = {paths.data_dir / rel: qs for rel, qs in new_lists.items()}
     for q in delta.removed:
         if q.predicate == RDF_TYPE and _v(q.object) in SOURCE_CLASSES and not is_source(_v(q.subject)):
             graph = ox.NamedNode(_v(q.subject))
-            if next(iter(store.quads_for_pattern(None, None, None, graph)), None) is not None:
-                users = [f for f in paths.data_files() if _find_line(f, graph.value) is not None]
-                raise not_a_source(users[0] if users else paths.data_dir, graph.value)
+            if next(iter(store.quads_for_pattern(None, None, None, graph)), None) is None:
+                continue
+            local = graph.value.rsplit("/", 1)[-1]
+            for f in files:  # the first file that states something in the graph (a comment does not count)
+                if f in changed:
+                    uses = any(x.graph_name == graph for x in changed[f])
+                else:
+                    uses = local in f.read_text(encoding="utf-8") and any(
+                        x.graph_name == graph for x in ox.parse(path=str(f), format=ox.RdfFormat.TRIG))
+                if uses:
+                    found.append((order[f], not_a_source(f, graph.value)))
+                    break
+    if found:
+        raise min(found, key=lambda item: item[0])[1]
 
 
 def _inverse_classes(shapes: Path) -> set[str]:
@@ -368,6 +390,11 @@ def _check(paths: Paths, store: ox.Store, delta: _Delta, new_lists: dict[str, li
     touched = [*delta.removed, *delta.added]
     focus: set[Any] = {q.subject for q in touched}
     focus |= {q.object for q in touched if isinstance(q.object, ox.NamedNode) and inverse_typed(q.object)}
+    # a node whose shape follows an inverse path is judged on what points at it (a subregional mechanism on
+    # its memberships' types and roles): when anything pointing at it changed, it is checked again
+    for changed_node in {q.subject for q in touched}:
+        focus |= {q.object for q in store.quads_for_pattern(changed_node, None, None, DEFAULT)
+                  if isinstance(q.object, ox.NamedNode) and inverse_typed(q.object)}
     for node in delta.retyped:  # what points at a node that lost a type may now point at the wrong class
         focus |= {q.subject for q in store.quads_for_pattern(None, None, node, DEFAULT)}
     triples: set[tuple[Any, Any, Any]] = set()

@@ -259,3 +259,41 @@ def test_cli_validate_says_what_it_rebuilt(real: Workspace, capsys: pytest.Captu
     assert main([*args, "validate", "--full"]) == 0
     out = capsys.readouterr().out
     assert "valid:" in out and "incremental:" not in out
+
+
+def test_a_mechanism_is_checked_again_when_only_its_memberships_change(real: Workspace) -> None:
+    """YSLME's shape follows org:organization backwards (a subregional mechanism needs a member): when every
+    membership becomes an observer's, only the memberships' triples change, and YSLME must still be judged."""
+    real.edit("mechanisms/yslme.trig", "org:role role:member", "org:role role:observer", count=100)
+    assert_refused_as_full(real, "a subregional mechanism must have at least one member")
+
+
+def test_two_spellings_of_one_number_are_one_fact(real: Workspace) -> None:
+    """The store holds a number in its canonical form ("01" and "1" are one integer): when one of two files
+    stating it goes, the other still states it."""
+    header = real.file("note-proposals-and-judgements.trig").read_text(encoding="utf-8").split(
+        "src:neaspec-nfp2-1-para-21 {")[0]
+    for name, spelling in (("extra-a.trig", '"01"'), ("extra-b.trig", '"1"')):
+        real.file(name).write_text(header + "src:neaspec-nfp2-1-para-21 { proposal:p21-01 nk:weight "
+                                   f"{spelling}^^xsd:integer . }}\n", encoding="utf-8")
+    assert build(real.paths, full=True).how == "full"
+    real.file("extra-a.trig").unlink()
+    kept = assert_same_as_full(real)
+    weight = ox.NamedNode("https://w3id.org/neaspec-kg/ontology#weight")
+    assert len(list(kept.open_read_only().quads_for_pattern(None, weight, None, ox.DefaultGraph()))) == 1
+
+
+def test_a_full_validation_checks_an_incremental_store_again(real: Workspace,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """`validate --full` and CI do not take a store an incremental rebuild made on trust: they build it
+    again, and afterwards it is an ordinary cached build."""
+    text = real.file("mechanisms/temm.trig").read_text(encoding="utf-8")
+    real.file("mechanisms/temm.trig").write_text(text + "\n# reviewed\n", encoding="utf-8")
+    assert build(real.paths).how == "incremental"
+    again = build(real.paths, full=True)
+    assert again.how == "full" and "made" not in again.summary
+    assert build(real.paths).how == "cached"
+    real.file("mechanisms/temm.trig").write_text(text + "\n# reviewed twice\n", encoding="utf-8")
+    assert build(real.paths).how == "incremental"
+    monkeypatch.setenv("CI", "true")
+    assert build(real.paths).how == "full"
