@@ -297,3 +297,13 @@ def test_a_full_validation_checks_an_incremental_store_again(real: Workspace,
     assert build(real.paths).how == "incremental"
     monkeypatch.setenv("CI", "true")
     assert build(real.paths).how == "full"
+
+
+def test_a_source_lost_from_the_catalogue_is_reported_where_a_full_build_reports_it(real: Workspace) -> None:
+    """Section III's YSLME paragraph stops being a catalogued source while yslme.trig (which uses its graph)
+    is also edited: the first file, in the folder's order, that states something in the graph is named
+    (engagements.trig), not the edited file, nor a file that only mentions the graph in a comment."""
+    real.edit("sources.trig", "src:neaspec-nfp2-1-s3-yslme a nk:DocumentPart", "src:neaspec-nfp2-1-s3-yslme a nk:Note")
+    text = real.file("mechanisms/yslme.trig").read_text(encoding="utf-8")
+    real.file("mechanisms/yslme.trig").write_text(text + "\n# edited\n", encoding="utf-8")
+    assert_refused_as_full(real, "engagements.trig")
