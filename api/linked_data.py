@@ -34,7 +34,7 @@ from neaspec_kg import views
 from neaspec_kg.export import with_prefixes
 from neaspec_kg.graph import run, select
 from neaspec_kg.namespaces import ID, NK, ONTOLOGY_IRI, PREFIXES, RDF, RDFS, SKOS, XSD, local_id
-from neaspec_kg.store import Row, Term
+from neaspec_kg.store import Row, Term, text
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 #: media type -> rdflib serialiser; quads formats keep each triple's named graph (its source)
@@ -185,17 +185,16 @@ def resource_html(iri: str, rows: list[Row], lang: str) -> bytes:
         d = r["direction"].value
         key = (d, r["s"].value, r["p"].value, repr(r["o"]))
         if key not in grouped:
-            other = r["otherLabel"].value if "otherLabel" in r else None
+            other = text(r, "otherLabel")
             grouped[key] = {
                 "direction": d,
                 "s": _cell(r["s"], other if d == "in" else None),
-                "p": _cell(r["p"], r["pLabel"].value if "pLabel" in r else None),
+                "p": _cell(r["p"], text(r, "pLabel")),
                 "o": _cell(r["o"], other if d != "in" else None),
                 "sources": [], "type": r["p"].value == RDF + "type",
             }
         grouped[key]["sources"].append({"href": here(r["graph"].value),
-                                        "text": r["graphLabel"].value if "graphLabel" in r else
-                                        compact(r["graph"].value)})
+                                        "text": text(r, "graphLabel") or compact(r["graph"].value)})
     out = [g for g in grouped.values() if g["direction"] == "out"]
     types = []
     for g in out:
@@ -231,10 +230,10 @@ def ontology_html(s: RestService) -> bytes:
     rows = select(s.store, "ontology-terms")
     sections = []
     for type_iri, title in TERM_KINDS:
-        terms = [{"name": r["term"].value[len(NK):], "label": r["label"].value if "label" in r else
-                  r["term"].value[len(NK):], "definition": r["definition"].value if "definition" in r else "",
-                  "supers": refs(_opt(r, "supers")), "domains": refs(_opt(r, "domains")),
-                  "ranges": refs(_opt(r, "ranges"))} for r in rows if r["type"].value == type_iri]
+        terms = [{"name": r["term"].value[len(NK):], "label": text(r, "label") or r["term"].value[len(NK):],
+                  "definition": text(r, "definition") or "",
+                  "supers": refs(text(r, "supers") or ""), "domains": refs(text(r, "domains") or ""),
+                  "ranges": refs(text(r, "ranges") or "")} for r in rows if r["type"].value == type_iri]
         if terms:
             sections.append({"anchor": title.lower().replace(" ", "-"), "title": title, "terms": terms,
                              "super_word": "subclass of" if type_iri == OWL + "Class" else "subproperty of"})
@@ -271,10 +270,6 @@ def _named(cell: dict[str, Any]) -> dict[str, Any]:
     return cell
 
 
-def _opt(row: Row, key: str) -> str:
-    return row[key].value if key in row else ""
-
-
 def _meta(rows: list[Row]) -> list[dict[str, Any]]:
     """The ontology's own statements (title, version, licence, ...) as property, value and sources."""
     grouped: dict[tuple[str, str], dict[str, Any]] = OrderedDict()
@@ -283,11 +278,11 @@ def _meta(rows: list[Row]) -> list[dict[str, Any]]:
             continue
         key = (r["p"].value, repr(r["o"]))
         if key not in grouped:
-            grouped[key] = {"p": _named(_cell(r["p"], r["pLabel"].value if "pLabel" in r else None)),
-                            "o": _named(_cell(r["o"], r["otherLabel"].value if "otherLabel" in r else None)),
+            grouped[key] = {"p": _named(_cell(r["p"], text(r, "pLabel"))),
+                            "o": _named(_cell(r["o"], text(r, "otherLabel"))),
                             "sources": []}
-        grouped[key]["sources"].append({"href": here(r["graph"].value), "text": r["graphLabel"].value
-                                        if "graphLabel" in r else compact(r["graph"].value)})
+        grouped[key]["sources"].append({"href": here(r["graph"].value),
+                                        "text": text(r, "graphLabel") or compact(r["graph"].value)})
     return list(grouped.values())
 
 
