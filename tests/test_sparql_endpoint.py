@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import quote
 from xml.dom.minidom import Document
 
@@ -47,6 +47,7 @@ from neaspec_kg.graph import run
 from neaspec_kg.namespaces import NK, SOURCE
 from neaspec_kg.store import OxigraphStore
 from tests.live_server import live_server
+from tests.problems import assert_problem
 
 SETTINGS = Settings(query_timeout_s=2.0, max_rows=5000, workers=2, queue_limit=1, cors_origins=("*",))
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -54,7 +55,6 @@ COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
-PROBLEM = "application/problem+json"
 T = TypeVar("T")
 
 
@@ -99,16 +99,6 @@ def count_via_endpoint(client: httpx.Client, **params: str) -> int:
 def assert_still_answering(client: httpx.Client, triples: int) -> None:
     """The check after every hostile input: a normal query still gets the right answer."""
     assert count_via_endpoint(client) == triples
-
-
-def assert_problem(response: httpx.Response, status: int, slug: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["title"]
-    if slug:
-        assert body["type"].endswith("/" + slug), body
-    return body
 
 
 def converted(sw: SPARQLWrapper, kind: type[T]) -> T:

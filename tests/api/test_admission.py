@@ -2,20 +2,14 @@
 served, 503 with Retry-After when full, and memoised answers never wait behind it."""
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from api.admission import WorkGate
-from api.app import create_app
 from api.problems import ProblemError
-from api.settings import Settings
-from neaspec_kg.build import ValidatedGraph
-from tests.live_server import live_server
 
 
 def _hold(gate: WorkGate, started: threading.Event, release: threading.Event, order: list[int], n: int) -> None:
@@ -69,14 +63,6 @@ def test_a_full_queue_answers_503_at_once_and_a_long_wait_gives_up() -> None:
     release.set()
     holder.join(5)
     assert gate.stats() == (0, 0)
-
-
-@pytest.fixture(scope="module")
-def narrow(validated: ValidatedGraph) -> Iterator[tuple[str, WorkGate]]:
-    settings = dataclasses.replace(Settings(), workers=1, analysis_slots=1, analysis_queue=0, analysis_wait_s=1)
-    app = create_app(settings, graph=validated)
-    with live_server(app) as url:
-        yield url, app.state.rest.gate
 
 
 Params = dict[str, str | int | float]

@@ -25,6 +25,7 @@ from api.settings import Settings
 from neaspec_kg.build import ValidatedGraph, build
 from neaspec_kg.config import PROJECT_ROOT, Paths
 from tests.live_server import live_server
+from tests.problems import assert_problem
 
 #: the limit under test, and the wait for a slot it includes (which it must exceed)
 LIMIT_S = 2.0
@@ -61,14 +62,6 @@ def front(synthetic: ValidatedGraph) -> Iterator[tuple[str, FastAPI]]:
     app = create_app(settings, graph=synthetic, offload=True)
     with live_server(app) as url:
         yield url, app
-
-
-def _problem(r: httpx.Response, status: int) -> dict[str, object]:
-    assert r.status_code == status, (r.status_code, r.text[:300])
-    assert r.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, object] = r.json()
-    assert body["status"] == status and body["title"] and body["detail"]
-    return body
 
 
 def _wait_for_health(client: httpx.Client, status: str, within_s: float) -> float:
@@ -115,14 +108,14 @@ def test_a_slow_answer_is_stopped_with_503_and_the_analysis_process_is_replaced(
         threads[1].join(timeout=60)
 
         slow, elapsed = results["slow"]
-        body = _problem(slow, 503)  # the status of a SPARQL query past its limit
+        body = assert_problem(slow, 503)  # the status of a SPARQL query past its limit
         assert str(body["type"]).endswith("/analysis-timeout")
         assert body["timeout_s"] == LIMIT_S and body["setting"] == "NEASPEC_KG_ANALYSIS_TIMEOUT_S"
         assert "Narrow" in str(body["detail"])
         assert LIMIT_S <= elapsed < LIMIT_S + MARGIN_S, f"the 503 came after {elapsed:.2f} s"
 
         bystander, _ = results["bystander"]
-        body = _problem(bystander, 503)  # lost with the process through no fault of its own: never a 5xx
+        body = assert_problem(bystander, 503)  # lost with the process through no fault of its own: never a 5xx
         assert int(bystander.headers["retry-after"]) >= 1
         assert "restarted" in str(body["detail"])
 

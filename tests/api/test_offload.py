@@ -21,6 +21,7 @@ from api.offload import AnswerCache, is_front
 from api.settings import Settings
 from neaspec_kg.build import ValidatedGraph
 from tests.live_server import live_server
+from tests.problems import assert_problem
 
 AIR = {"focus": "air quality"}
 
@@ -31,13 +32,6 @@ def front(validated: ValidatedGraph) -> Iterator[tuple[str, FastAPI]]:
     app = create_app(settings, graph=validated, offload=True)
     with live_server(app) as url:
         yield url, app
-
-
-def _problem(r: httpx.Response, status: int) -> dict[str, object]:
-    assert r.status_code == status, (r.status_code, r.text[:300])
-    assert r.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, object] = r.json()
-    return body
 
 
 def test_answers_are_computed_in_the_analysis_process_and_relayed(front: tuple[str, FastAPI]) -> None:
@@ -53,14 +47,14 @@ def test_answers_are_computed_in_the_analysis_process_and_relayed(front: tuple[s
         # the main process computed nothing itself: it has not even read an analysis index
         assert app.state.rest is None, "the main process made its own analysis service"
         # problem documents come back as they are
-        body = _problem(client.get("/overlap", params={"focus": "no such thing at all"}), 404)
+        body = assert_problem(client.get("/overlap", params={"focus": "no such thing at all"}), 404)
         assert body["status"] == 404 and str(body["type"]).endswith("/unknown-focus")
-        _problem(client.get("/duplication", params={"min_score": "NaN"}), 422)
+        assert_problem(client.get("/duplication", params={"min_score": "NaN"}), 422)
         # a POST body is relayed; one over the request budget is refused by the main process
         check = client.post("/duplication/check", json={"focus": "air quality", "modalities": ["monitoring"],
                                                         "countries": ["KOR"]})
         assert check.status_code == 200 and check.json()["proposal"]["focus"] == "air quality"
-        _problem(client.post("/duplication/check", content=b"x" * 20_000,
+        assert_problem(client.post("/duplication/check", content=b"x" * 20_000,
                              headers={"content-type": "application/json"}), 413)
 
 
@@ -96,7 +90,7 @@ def test_a_lost_analysis_process_gives_503_then_is_replaced_and_repeats_still_an
         assert repeated.status_code == 200, "a repeated answer is served by the main process itself"
         fresh = client.get("/duplication", params={"limit": 3, "min_score": 0.111})
         if fresh.status_code != 200:  # not yet replaced: an honest 503, never another 5xx
-            _problem(fresh, 503)
+            assert_problem(fresh, 503)
             assert "Retry-After" in fresh.headers
         deadline = time.monotonic() + 90
         while client.get("/healthz").json()["status"] != "ok":

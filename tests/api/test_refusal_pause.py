@@ -4,20 +4,14 @@ sleeping coroutine, never a pool thread, so memoised answers and /healthz are se
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import threading
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from api.admission import HOLD_HEADER, REFUSAL_PAUSE_S, WorkGate
-from api.app import create_app
 from api.problems import ProblemError
-from api.settings import Settings
-from neaspec_kg.build import ValidatedGraph
-from tests.live_server import live_server
 
 
 def test_a_full_queue_marks_its_refusal_to_be_held_and_a_timed_out_wait_does_not() -> None:
@@ -45,14 +39,6 @@ def test_a_full_queue_marks_its_refusal_to_be_held_and_a_timed_out_wait_does_not
         holder.join(5)
     assert waited.value.status == 503 and HOLD_HEADER not in waited.value.headers, \
         "a refusal after waiting wait_s has waited already"
-
-
-@pytest.fixture(scope="module")
-def narrow(validated: ValidatedGraph) -> Iterator[tuple[str, WorkGate]]:
-    settings = dataclasses.replace(Settings(), workers=1, analysis_slots=1, analysis_queue=0, analysis_wait_s=1)
-    app = create_app(settings, graph=validated)
-    with live_server(app) as url:
-        yield url, app.state.rest.gate
 
 
 def test_a_refusal_is_held_then_sent_as_a_problem_with_retry_after(narrow: tuple[str, WorkGate]) -> None:
