@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from neaspec_kg.analysis import LEVELS, Analyst, UnknownFocusError, normalise
-from neaspec_kg.analysis.duplication import compare, duplication
+from neaspec_kg.analysis.duplication import _top_of_one, _top_pairs, compare, duplication
 from neaspec_kg.analysis.overlap import overlap
 from neaspec_kg.build import ValidatedGraph, _entail, _parse, build
 from neaspec_kg.cli import main
@@ -462,11 +462,15 @@ def test_the_top_pairs_of_one_mechanism_are_those_of_the_full_ranking(analyst: A
 def test_bounded_search_is_exact_on_synthetic_graphs(mechs: dict[str, MechanismSpec]) -> None:
     ix = AnalysisIndex(_store(mechs))
     for m in ix.mechanisms:
-        fast = duplication(ix, mechanism=m, limit=2)
         full = duplication(ix, mechanism=m, limit=2, exhaustive=True)
-        assert [(p.b.id, p.level, p.score) for p in fast.pairs] == [(p.b.id, p.level, p.score) for p in full.pairs]
+        for table in (True, False):  # the build's pair table, and the bounded search that answers without it
+            fast = _top_of_one(ix, m, limit=2, min_score=0.0, include_related=False, table=table)
+            assert [(p.b.id, p.level, p.score) for p in fast.pairs] == [(p.b.id, p.level, p.score)
+                                                                         for p in full.pairs]
     for limit in (1, 3):
-        assert duplication(ix, limit=limit).pairs == duplication(ix, limit=limit, exhaustive=True).pairs
+        for table in (True, False):
+            fast_pairs = _top_pairs(ix, limit=limit, min_score=0.0, include_related=False, table=table).pairs
+            assert fast_pairs == duplication(ix, limit=limit, exhaustive=True).pairs
 
 
 def test_the_index_is_kept_per_build_and_read_back_identical(store: OxigraphStore) -> None:

@@ -501,23 +501,59 @@ def _search(ix: AnalysisIndex, sources: list[str], pool: np.ndarray, *, limit: i
 
 
 def _top_of_one(ix: AnalysisIndex, a: str, *, limit: int, min_score: float,
-                include_related: bool) -> DuplicationAnswer:
-    """The top ``limit`` pairs of one mechanism, exactly as the full method ranks them, comparing in full only
-    the few candidates that can still reach the top (see ``_bounds`` and ``_search``)."""
-    pool = np.array([include_related or ix.units[m].subregional for m in ix.mechanisms], dtype=bool)
-    pairs = _search(ix, [a], pool, limit=limit, min_score=min_score, one_way=False)
+                include_related: bool, table: bool = True) -> DuplicationAnswer:
+    """The top ``limit`` pairs of one mechanism, exactly as the full method ranks them: read from the build's
+    pair table (``pair_table``) where it holds them, else by comparing in full only the few candidates that can
+    still reach the top (see ``_bounds`` and ``_search``)."""
+    pairs = _from_table(ix, a, limit=limit, min_score=min_score) if table and not include_related else None
+    if pairs is None:
+        pool = np.array([include_related or ix.units[m].subregional for m in ix.mechanisms], dtype=bool)
+        pairs = _search(ix, [a], pool, limit=limit, min_score=min_score, one_way=False)
     context = [judgement_model(ix, j) for j in ix.judgements if len(j.judged) == 1 and a in j.judged]
     return DuplicationAnswer(mechanism=ix.units[a].id, as_of=None, min_score=min_score, count=len(pairs),
                              total=None, pairs=pairs, context=context)
 
 
-def _top_pairs(ix: AnalysisIndex, *, limit: int, min_score: float, include_related: bool) -> DuplicationAnswer:
-    """The top ``limit`` pairs of all mechanisms, exactly as the exhaustive ranking gives them."""
+def _from_table(ix: AnalysisIndex, a: str, *, limit: int, min_score: float) -> list[PairAnswer] | None:
+    """One mechanism's top pairs from the pair table, explained; None when the table cannot answer (no table,
+    a ``limit`` beyond its rows, or a ``min_score`` that leaves a full row short)."""
+    from neaspec_kg.analysis.pair_table import explained, table_of
+
+    t = table_of(ix)
+    if t is None or a not in ix.mech_row:
+        return None
+    flagged = LEVELS.index("flagged")
+    rows = [x for x in t.row(ix, a) if x[1] >= min_score or x[0] == flagged]
+    if limit > t.k or (len(rows) < limit and t.truncated(ix.mech_row[a])):
+        return None  # the row was full and the filter left too few: the search knows the rest
+    pairs = [explained(ix, a, other, (level, score)) for level, score, other in rows[:limit]]
+    return None if any(p is None for p in pairs) else [p for p in pairs if p is not None]
+
+
+def _top_pairs(ix: AnalysisIndex, *, limit: int, min_score: float, include_related: bool,
+               table: bool = True) -> DuplicationAnswer:
+    """The top ``limit`` pairs of all mechanisms, exactly as the exhaustive ranking gives them: from the pair
+    table where it holds them (every pair counted once, from its earlier mechanism), else by the bounded search."""
     pool = np.array([include_related or ix.units[m].subregional for m in ix.mechanisms], dtype=bool)
-    sources = [m for m, keep in zip(ix.mechanisms, pool, strict=True) if keep]
-    pairs = _search(ix, sources, pool, limit=limit, min_score=min_score, one_way=True)
+    pairs = _pairs_from_table(ix, pool, limit=limit, min_score=min_score) if table and not include_related else None
+    if pairs is None:
+        sources = [m for m, keep in zip(ix.mechanisms, pool, strict=True) if keep]
+        pairs = _search(ix, sources, pool, limit=limit, min_score=min_score, one_way=True)
     return DuplicationAnswer(mechanism=None, as_of=None, min_score=min_score, count=len(pairs), total=None,
                              pairs=pairs, context=[])
+
+
+def _pairs_from_table(ix: AnalysisIndex, pool: np.ndarray, *, limit: int, min_score: float) -> list[PairAnswer] | None:
+    """The top pairs of all from the table's forward rows, or None when it cannot answer: a ``limit`` beyond its
+    rows, or a ``min_score`` (a pair may then rank below a full row's last entry and still be wanted)."""
+    from neaspec_kg.analysis.pair_table import explained, table_of
+
+    t = table_of(ix)
+    if t is None or limit > t.k or min_score > 0:
+        return None
+    chosen = t.top_pairs(pool, limit)
+    pairs = [explained(ix, ix.mechanisms[a], ix.mechanisms[b], (level, score)) for level, score, a, b in chosen]
+    return None if any(p is None for p in pairs) else [p for p in pairs if p is not None]
 
 
 __all__ = ["LEVELS", "LEVEL_LABELS", "CountryRef", "compare", "duplication", "meetings", "profile"]

@@ -1,0 +1,519 @@
+"""The all-pairs top-K duplication table: each mechanism's best partners, computed once per build.
+
+Why: the bounded search of ``duplication._search`` compares in full every candidate whose bound can still reach
+the top, which is milliseconds a mechanism at 1,000 mechanisms but grows with the number that meet it: 0.13 s
+for one mechanism at 10,000, and minutes for the top pairs of all. An analyst asks the same two questions again
+and again ("what duplicates TEMM?", "where is the real duplication risk?"), so the ranking behind both is worked
+out once per build for every mechanism, and a question reads one row and explains only the pairs it shows.
+
+**Exactly the method's ranking.** A row holds the keys ``_pair_sort_key`` sorts by (level, score, partner),
+computed by the method itself, not by an approximation of it:
+
+- the concept meeting weights, the activity weights and the evidence weights are read off ``meetings`` and
+  ``_evidence_weight`` (probed, not copied), the countries' factor is ``Countries.factor``, and the score is
+  Python's ``round(value * factor, 3)`` taken from a table of every value, shared count and smaller size;
+- the best meeting is the first of ``meetings``' order (value, then the two concepts' IRIs), and its countries
+  are those of its evidence (``countries_of``: a platform's own coverage where it has one);
+- pairs the note judges, pairs with an engagement and a part with its whole are compared in full by ``compare``
+  (there are few), since the note's verdicts, coordination and "one works within the other" set their level;
+- the default reading only: today, evidence down to partially implemented activities, no ``skos:related``,
+  partners among the subregional mechanisms. Other readings use the bounded search.
+
+Tests hold every row to the exhaustive ranking on the real data and on synthetic graphs.
+
+**How.** Each mechanism's profile becomes entries (concept, strongest evidence, modalities as a bitmask, its
+countries as a bitset); one compiled pass (numba) walks, for each mechanism, its entries, the concepts each meets,
+and the mechanisms with those concepts, keeping per partner the best meeting and whether any meeting shares a kind
+of activity or is not a different one: the work is the number of meetings, not mechanisms squared.
+
+**Updates.** ``updated`` makes the table of a rebuilt index from the last one: only the rows of mechanisms whose
+inputs changed (their profile, countries, pool, judgements, engagements, parts) are computed again, with every
+other row's pairs with them; a row that lost a partner it was full with is computed again whole.
+
+A key packs (level, 1000 - score in thousandths, partner row) into one int64, so sorting keys sorts pairs.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numba
+import numpy as np
+
+from neaspec_kg.analysis.duplication import (
+    DEFAULT_MIN_EVIDENCE,
+    LEVELS,
+    Countries,
+    Work,
+    _evidence_weight,
+    compare,
+    countries_of,
+    meetings,
+    profile,
+)
+from neaspec_kg.index import RANK, AnalysisIndex
+from neaspec_kg.models import PairAnswer
+
+log = logging.getLogger(__name__)
+
+#: partners kept per mechanism: answers with ``limit`` up to this come from the table
+TABLE_K = 20
+_LEVEL_SHIFT = 40
+_SCORE_SHIFT = 24
+_ROW_MASK = (1 << _SCORE_SHIFT) - 1
+_SHARED = np.uint8(1)   # some meeting shares a kind of activity (on a focus, not a theme)
+_NOT_DIFFERENT = np.uint8(2)  # some meeting is not of a different kind of activity
+_T = TypeVar("_T")
+RISK, OVERLAP, COMPLEMENTARY = (LEVELS.index(x) for x in ("risk", "overlap", "complementary"))
+
+
+def pack(level: int, score: float, row: int) -> int:
+    """The sort key of a pair, as one integer (smaller is better)."""
+    return (level << _LEVEL_SHIFT) | ((1000 - round(score * 1000)) << _SCORE_SHIFT) | row
+
+
+def unpack(key: int) -> tuple[int, float, int]:
+    """(level index, score, partner row) of a key."""
+    return key >> _LEVEL_SHIFT, (1000 - ((key >> _SCORE_SHIFT) & 0xFFFF)) / 1000, key & _ROW_MASK
+
+
+# ---------------------------------------------------------------------------------------------- the method's weights
+@dataclass(frozen=True)
+class _Weights:
+    """The method's weights, read off ``duplication.meetings`` by probing it with one-concept profiles, so that
+    the table cannot drift from the method."""
+
+    focus: tuple[float, ...]     # the distinct focus weights of concept meetings
+    activity: tuple[float, ...]  # shared, not recorded on one side, different
+    evidence: tuple[float, ...]  # indexed by evidence rank
+    focus_of: dict[tuple[str, str], int]  # (concept a, concept b) -> index into focus, for the pairs that meet
+
+    @property
+    def values(self) -> np.ndarray:
+        """Meeting values by code (focus index, activity index, rank): ``Meeting.value``'s arithmetic."""
+        out = np.zeros((len(self.focus), 3, len(self.evidence)), dtype=np.float64)
+        for f, fw in enumerate(self.focus):
+            for a, aw in enumerate(self.activity):
+                for r, ew in enumerate(self.evidence):
+                    out[f, a, r] = fw * aw * ew
+        return out.reshape(-1)
+
+
+def _weights(ix: AnalysisIndex, concepts: Sequence[str]) -> _Weights:
+    def one(c: str, modalities: set[str], rank: int = 0) -> dict[str, Work]:
+        return {c: Work(rank, set(modalities))}
+
+    probe = concepts[0] if concepts else ""
+    shared = meetings(ix, one(probe, {"x"}), one(probe, {"x"}))
+    empty = meetings(ix, one(probe, set()), one(probe, {"x"}))
+    different = meetings(ix, one(probe, {"x"}), one(probe, {"y"}))
+    if concepts and not (shared and empty and different):
+        # the probe concept is a theme, which meets nothing: find one that meets itself
+        probe = next((c for c in concepts if meetings(ix, one(c, set()), one(c, set()))), probe)
+        shared = meetings(ix, one(probe, {"x"}), one(probe, {"x"}))
+        empty = meetings(ix, one(probe, set()), one(probe, {"x"}))
+        different = meetings(ix, one(probe, {"x"}), one(probe, {"y"}))
+    activity = tuple(m[0].activity_weight for m in (shared, empty, different)) if shared else (1.0, 0.6, 0.3)
+    focus: list[float] = []
+    focus_of: dict[tuple[str, str], int] = {}
+    th = ix.thesaurus
+    near: dict[str, set[str]] = {c: {c} for c in concepts}
+    for c in concepts:  # only concepts in one line of the hierarchy can meet (related ones are not read here)
+        for up in th.ancestors(c):
+            if up in near:
+                near[c].add(up)
+                near[up].add(c)
+    for a in concepts:
+        for b in sorted(near[a]):
+            ms = meetings(ix, one(a, set()), one(b, set()))
+            if ms:
+                w = ms[0].focus_weight
+                if w not in focus:
+                    focus.append(w)
+                focus_of[(a, b)] = focus.index(w)
+    evidence = tuple(_evidence_weight(r) for r in range(len(RANK)))
+    return _Weights(tuple(focus), activity, evidence, focus_of)
+
+
+def _score_table(values: np.ndarray, countries: int) -> np.ndarray:
+    """``round(value * Countries.factor, 3)`` in thousandths, for every meeting value, shared count and smaller
+    side: vectorised, with Python's own ``round`` wherever ``rint`` could land on the other side of a half."""
+    s = np.arange(countries + 1, dtype=np.float64)[:, None]
+    m = np.arange(countries + 1, dtype=np.float64)[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(m > 0, s / np.where(m > 0, m, 1.0), 0.0)
+    factor = np.where(s >= 2, share, share / 2)
+    raw = values[:, None, None] * factor[None, :, :]
+    scaled = raw * 1000
+    out = np.rint(scaled)
+    near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    for idx in zip(*np.nonzero(near_half), strict=True):
+        v, si, mi = (int(x) for x in idx)
+        out[v, si, mi] = round(round(float(values[v]) * _factor(si, mi), 3) * 1000)
+    table: np.ndarray = np.clip(out, 0, 1000).astype(np.int16)
+    return table
+
+
+def _factor(shared: int, smaller: int) -> float:
+    """``Countries.factor`` of two sides of ``smaller`` countries that share ``shared``."""
+    a = {f"c{i}" for i in range(smaller)}
+    b = {f"c{i}" for i in range(shared)} | {f"d{i}" for i in range(smaller - shared)}
+    return Countries(a, b, set()).factor
+
+
+# ---------------------------------------------------------------------------------------------- the compiled pass
+@numba.njit(cache=True, nogil=True)
+def _popcount(x: np.uint64) -> int:  # pragma: no cover - compiled
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@numba.njit(cache=True, nogil=True)
+def _pass(sources: np.ndarray, ent_ptr: np.ndarray, ent_concept: np.ndarray, ent_rank: np.ndarray,
+          ent_bits: np.ndarray, ent_countries: np.ndarray, ent_mech: np.ndarray, post_ptr: np.ndarray,
+          post_ent: np.ndarray, rel_ptr: np.ndarray, rel_col: np.ndarray, rel_focus: np.ndarray,
+          focus_strong: np.ndarray, activity_not_different: np.ndarray, n_ranks: int, values: np.ndarray,
+          scores: np.ndarray, partner_ok: np.ndarray, skip_ptr: np.ndarray, skip_row: np.ndarray,
+          k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """For each source row: the keys of its best ``k`` partners (and of those later in the order), and how
+    many candidates it had. Compiled; reads only arrays (see ``_Inputs``)."""
+    n = partner_ok.shape[0]
+    words = ent_countries.shape[1]
+    n_act = 3
+    full = np.full((sources.shape[0], k), -1, dtype=np.int64)
+    forward = np.full((sources.shape[0], k), -1, dtype=np.int64)
+    full_total = np.zeros(sources.shape[0], dtype=np.int64)
+    forward_total = np.zeros(sources.shape[0], dtype=np.int64)
+    best = np.full(n, -1.0)
+    best_code = np.zeros(n, dtype=np.int64)
+    best_ea = np.zeros(n, dtype=np.int64)
+    best_eb = np.zeros(n, dtype=np.int64)
+    flags = np.zeros(n, dtype=np.uint8)
+    skip = np.zeros(n, dtype=np.bool_)
+    touched = np.zeros(n, dtype=np.int64)
+    for si in range(sources.shape[0]):
+        a = sources[si]
+        for x in range(skip_ptr[si], skip_ptr[si + 1]):
+            skip[skip_row[x]] = True
+        nt = 0
+        for ea in range(ent_ptr[a], ent_ptr[a + 1]):
+            ca = ent_concept[ea]
+            ba = ent_bits[ea]
+            ra = ent_rank[ea]
+            for ri in range(rel_ptr[ca], rel_ptr[ca + 1]):
+                cb = rel_col[ri]
+                fi = rel_focus[ri]
+                for pi in range(post_ptr[cb], post_ptr[cb + 1]):
+                    eb = post_ent[pi]
+                    b = ent_mech[eb]
+                    if b == a or not partner_ok[b] or skip[b]:
+                        continue
+                    bb = ent_bits[eb]
+                    if (ba & bb) != 0:
+                        ai = 0
+                    elif ba == 0 or bb == 0:
+                        ai = 1
+                    else:
+                        ai = 2
+                    rank = ra if ra > ent_rank[eb] else ent_rank[eb]
+                    code = (fi * n_act + ai) * n_ranks + rank
+                    v = values[code]
+                    f = np.uint8(0)
+                    if ai == 0 and focus_strong[fi]:
+                        f |= np.uint8(1)
+                    if activity_not_different[ai]:
+                        f |= np.uint8(2)
+                    if best[b] < 0:
+                        touched[nt] = b
+                        nt += 1
+                        best[b] = v
+                        best_code[b] = code
+                        best_ea[b] = ea
+                        best_eb[b] = eb
+                        flags[b] = f
+                    else:
+                        flags[b] |= f
+                        if v > best[b]:  # strictly: the first of equal meetings in concept order stays
+                            best[b] = v
+                            best_code[b] = code
+                            best_ea[b] = ea
+                            best_eb[b] = eb
+        keys = np.empty(nt, dtype=np.int64)
+        nf = 0
+        fkeys = np.empty(nt, dtype=np.int64)
+        for t in range(nt):
+            b = touched[t]
+            ea = best_ea[b]
+            eb = best_eb[b]
+            s = 0
+            sa = 0
+            sb = 0
+            for w in range(words):
+                s += _popcount(ent_countries[ea, w] & ent_countries[eb, w])
+                sa += _popcount(ent_countries[ea, w])
+                sb += _popcount(ent_countries[eb, w])
+            smaller = sa if sa < sb else sb
+            milli = 0 if smaller == 0 else scores[best_code[b], s, smaller]
+            if (flags[b] & 1) != 0 and s >= 2:
+                level = 1
+            elif (flags[b] & 2) == 0:
+                level = 4
+            else:
+                level = 3
+            key = (np.int64(level) << 40) | (np.int64(1000 - milli) << 24) | np.int64(b)
+            keys[t] = key
+            if b > a:
+                fkeys[nf] = key
+                nf += 1
+            best[b] = -1.0
+            flags[b] = 0
+        for x in range(skip_ptr[si], skip_ptr[si + 1]):
+            skip[skip_row[x]] = False
+        full_total[si] = nt
+        forward_total[si] = nf
+        keys = np.sort(np.partition(keys, k - 1)[:k]) if nt > k else np.sort(keys)
+        full[si, :keys.shape[0]] = keys
+        fk = fkeys[:nf]
+        fk = np.sort(np.partition(fk, k - 1)[:k]) if nf > k else np.sort(fk)
+        forward[si, :fk.shape[0]] = fk
+    return full, full_total, forward, forward_total
+
+
+# ---------------------------------------------------------------------------------------------- inputs of the pass
+class _Inputs:
+    """The index as the compiled pass reads it (see the module docstring)."""
+
+    def __init__(self, ix: AnalysisIndex) -> None:
+        self.mechanisms = list(ix.mechanisms)
+        self.row = {m: i for i, m in enumerate(self.mechanisms)}
+        profiles = {m: profile(ix, m, DEFAULT_MIN_EVIDENCE) for m in self.mechanisms}
+        concepts = sorted(set(ix.thesaurus.concepts) | {c for p in profiles.values() for c in p})
+        modalities = sorted({x for p in profiles.values() for w in p.values() for x in w.modalities})
+        if len(modalities) > 64:
+            raise TableUnavailable(f"{len(modalities)} kinds of activity: more than a 64-bit mask holds")
+        countries = sorted(ix.country_labels)
+        self.weights = _weights(ix, concepts)
+        self.context = hashlib.sha256(repr((concepts, modalities, countries, self.weights)).encode()).hexdigest()
+        col = {c: i for i, c in enumerate(concepts)}
+        bit = {x: 1 << i for i, x in enumerate(modalities)}
+        country_bit = {c: i for i, c in enumerate(countries)}
+        words = max(1, (len(countries) + 63) // 64)
+        self.pool = np.array([ix.units[m].subregional for m in self.mechanisms], dtype=np.bool_)
+        ent_mech: list[int] = []
+        ent_concept: list[int] = []
+        ent_rank: list[int] = []
+        ent_bits: list[int] = []
+        ent_countries: list[list[int]] = []
+        ptr = [0]
+        self.signatures: list[bytes] = []
+        memo: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
+        engaged = _partners(ix.engagements_by_pair)
+        judged = _partners(ix.judgements_by_pair)
+        for r, m in enumerate(self.mechanisms):
+            prof = profiles[m]
+            sig: list[object] = [m, bool(self.pool[r]), ix.units[m].wider]
+            for c in sorted(prof):
+                w = prof[c]
+                scopes = frozenset(ix.evidence[i].scope for i in w.items)
+                key = (m, scopes)
+                if key not in memo:
+                    memo[key] = frozenset(countries_of(ix, w.items, m, None)[0])
+                members = memo[key]
+                words_of = [0] * words
+                for x in members:
+                    b = country_bit[x]
+                    words_of[b // 64] |= 1 << (b % 64)
+                mask = 0
+                for x in w.modalities:
+                    mask |= bit[x]
+                ent_mech.append(r)
+                ent_concept.append(col[c])
+                ent_rank.append(w.rank)
+                ent_bits.append(mask)
+                ent_countries.append(words_of)
+                sig.append((c, w.rank, sorted(w.modalities), sorted(members)))
+            sig.append(sorted((p, sorted((e.iri, e.delivered) for e in es)) for p, es in engaged.get(m, {}).items()))
+            sig.append(sorted((p, sorted((j.iri, j.verdict) for j in js)) for p, js in judged.get(m, {}).items()))
+            self.signatures.append(hashlib.sha256(repr(sig).encode()).digest())
+            ptr.append(len(ent_mech))
+        self.ent_ptr = np.array(ptr, dtype=np.int64)
+        self.ent_mech = np.array(ent_mech, dtype=np.int64)
+        self.ent_concept = np.array(ent_concept, dtype=np.int64)
+        self.ent_rank = np.array(ent_rank, dtype=np.int64)
+        self.ent_bits = np.array(ent_bits, dtype=np.uint64)
+        self.ent_countries = np.array(ent_countries, dtype=np.uint64).reshape(len(ent_mech), words)
+        order = np.lexsort((self.ent_mech, self.ent_concept))  # by concept, then mechanism
+        self.post_ent = order.astype(np.int64)
+        self.post_ptr = np.searchsorted(self.ent_concept[order], np.arange(len(concepts) + 1)).astype(np.int64)
+        meets: dict[str, list[tuple[str, int]]] = {c: [] for c in concepts}
+        for (ca, cb), fi in self.weights.focus_of.items():
+            meets[ca].append((cb, fi))
+        rel_ptr, rel_col, rel_focus = [0], [], []
+        for ca in concepts:
+            for cb, fi in sorted(meets[ca]):  # in concept order: the first of equal meetings is the one listed first
+                rel_col.append(col[cb])
+                rel_focus.append(fi)
+            rel_ptr.append(len(rel_col))
+        self.rel_ptr = np.array(rel_ptr, dtype=np.int64)
+        self.rel_col = np.array(rel_col, dtype=np.int64)
+        self.rel_focus = np.array(rel_focus, dtype=np.int64)
+        self.focus_strong = np.array([w > 0.5 for w in self.weights.focus] or [False], dtype=np.bool_)
+        self.activity_not_different = np.array([w != 0.3 for w in self.weights.activity], dtype=np.bool_)
+        self.values = self.weights.values
+        self.scores = _score_table(self.values, len(countries))
+        self.special: dict[str, set[str]] = {m: set() for m in self.mechanisms}
+        for m in self.mechanisms:
+            # an engagement only matters once delivered (coordination); a proposed one leaves the pair as it is
+            self.special[m] |= {p for p, es in engaged.get(m, {}).items() if any(e.delivered for e in es)}
+            self.special[m] |= set(judged.get(m, {}))
+            wider = ix.units[m].wider
+            if wider in self.row:
+                self.special[m].add(wider)
+                self.special[wider].add(m)
+
+    def run(self, sources: Sequence[int], k: int, partner_ok: np.ndarray | None = None,
+            postings: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, ...]:
+        """The compiled pass for the mechanisms at ``sources`` (rows), partners limited to ``partner_ok``."""
+        ok = self.pool if partner_ok is None else partner_ok
+        skip_ptr, skip_row = [0], []
+        for r in sources:
+            skip_row.extend(sorted(self.row[p] for p in self.special[self.mechanisms[r]] if p in self.row))
+            skip_ptr.append(len(skip_row))
+        post_ptr, post_ent = postings if postings is not None else (self.post_ptr, self.post_ent)
+        return _pass(np.asarray(sources, dtype=np.int64), self.ent_ptr, self.ent_concept, self.ent_rank,
+                     self.ent_bits, self.ent_countries, self.ent_mech, post_ptr, post_ent, self.rel_ptr,
+                     self.rel_col, self.rel_focus, self.focus_strong, self.activity_not_different, len(RANK),
+                     self.values, self.scores, ok, np.array(skip_ptr, dtype=np.int64),
+                     np.array(skip_row, dtype=np.int64), k)
+
+
+def _partners(by_pair: dict[frozenset[str], list[_T]]) -> dict[str, dict[str, list[_T]]]:
+    """{mechanism: {the other: items}} of an index's by-pair map."""
+    out: dict[str, dict[str, list[_T]]] = {}
+    for key, items in by_pair.items():
+        if len(key) == 2:
+            a, b = sorted(key)
+            out.setdefault(a, {})[b] = list(items)
+            out.setdefault(b, {})[a] = list(items)
+    return out
+
+
+class TableUnavailable(Exception):
+    """The data does not fit the table's packing (the bounded search answers instead)."""
+
+
+# ---------------------------------------------------------------------------------------------- the table
+@dataclass
+class PairTable:
+    """Per mechanism (rows in the index's order), the keys of its best ``k`` partners among the pool (``full``),
+    and of its best ``k`` partners later in the order (``forward``: the ranking of all pairs counts a pair once,
+    from its earlier mechanism, as ``duplication`` compares it), with how many candidates each had."""
+
+    mechanisms: list[str]
+    k: int
+    full: np.ndarray
+    full_total: np.ndarray
+    forward: np.ndarray
+    forward_total: np.ndarray
+    signatures: list[bytes]
+    context: str
+
+    def row(self, ix: AnalysisIndex, mechanism: str) -> list[tuple[int, float, str]]:
+        """(level index, score, partner IRI) of a mechanism's best partners, best first."""
+        r = ix.mech_row[mechanism]
+        return [(lv, sc, self.mechanisms[p]) for lv, sc, p in (unpack(int(x)) for x in self.full[r] if x >= 0)]
+
+    def truncated(self, mechanism_row: int) -> bool:
+        """Whether the mechanism had more candidates than its row holds."""
+        return bool(self.full_total[mechanism_row] > self.k)
+
+    def top_pairs(self, pool: np.ndarray, limit: int) -> list[tuple[int, float, int, int]]:
+        """The best ``limit`` pairs of all (level index, score, earlier row, later row), from the forward rows."""
+        rows = np.flatnonzero(pool)
+        keys = self.forward[rows]
+        valid = keys >= 0
+        flat = keys[valid]
+        owners = np.repeat(rows, valid.sum(axis=1))
+        level = flat >> _LEVEL_SHIFT
+        inverse = (flat >> _SCORE_SHIFT) & 0xFFFF
+        partner = flat & _ROW_MASK
+        order = np.lexsort((partner, owners, inverse, level))[:limit]
+        return [(int(level[i]), (1000 - int(inverse[i])) / 1000, int(owners[i]), int(partner[i])) for i in order]
+
+
+def _merge_special(ix: AnalysisIndex, inputs: _Inputs, rows: Sequence[int], full: np.ndarray,
+                   full_total: np.ndarray, forward: np.ndarray, forward_total: np.ndarray, k: int,
+                   partner_ok: np.ndarray) -> None:
+    """Pairs the pass leaves out (judged, engaged, a part and its whole), compared in full and merged in."""
+    for i, r in enumerate(rows):
+        a = inputs.mechanisms[r]
+        extra: list[int] = []
+        fextra: list[int] = []
+        for p in sorted(inputs.special[a]):
+            pr = inputs.row.get(p)
+            if pr is None or pr == r or not partner_ok[pr]:
+                continue
+            answer = compare(ix, a, p)
+            if not answer.meetings and not answer.judgements:
+                continue
+            key = pack(LEVELS.index(answer.level), answer.score, pr)
+            extra.append(key)
+            if pr > r:
+                fextra.append(key)
+        if extra:
+            merged = np.sort(np.concatenate([full[i][full[i] >= 0], np.array(extra, dtype=np.int64)]))[:k]
+            full[i] = -1
+            full[i, :len(merged)] = merged
+            full_total[i] += len(extra)
+        if fextra:
+            merged = np.sort(np.concatenate([forward[i][forward[i] >= 0], np.array(fextra, dtype=np.int64)]))[:k]
+            forward[i] = -1
+            forward[i, :len(merged)] = merged
+            forward_total[i] += len(fextra)
+
+
+def _rows(ix: AnalysisIndex, inputs: _Inputs, rows: Sequence[int], k: int) -> tuple[np.ndarray, ...]:
+    full, full_total, forward, forward_total = inputs.run(rows, k)
+    _merge_special(ix, inputs, rows, full, full_total, forward, forward_total, k, inputs.pool)
+    return full, full_total, forward, forward_total
+
+
+def compute(ix: AnalysisIndex, k: int = TABLE_K) -> PairTable:
+    """The table of an index, from scratch."""
+    inputs = _Inputs(ix)
+    rows = list(range(len(inputs.mechanisms)))
+    full, full_total, forward, forward_total = _rows(ix, inputs, rows, k)
+    return PairTable(inputs.mechanisms, k, full, full_total, forward, forward_total, inputs.signatures,
+                     inputs.context)
+
+
+def table_of(ix: AnalysisIndex) -> PairTable | None:
+    """The index's table, computed on first use and kept with it (``cached_index`` saves it in the index file)."""
+    table = getattr(ix, "pair_table", None)
+    if isinstance(table, PairTable) and table.mechanisms == ix.mechanisms:
+        return table
+    try:
+        table = compute(ix)
+    except TableUnavailable:
+        return None
+    ix.pair_table = table  # type: ignore[attr-defined]
+    return table
+
+
+def explained(ix: AnalysisIndex, a: str, b: str, key: tuple[int, float]) -> PairAnswer | None:
+    """The full comparison of a pair the table ranks, or None if it does not agree with the table: a stale or
+    wrong table must not silently reorder an answer (the caller then searches instead)."""
+    answer = compare(ix, a, b)
+    if (LEVELS.index(answer.level), answer.score) != key:
+        log.warning("pair table disagrees with the method on %s / %s: %s vs %s; searching instead", a, b, key,
+                    (LEVELS.index(answer.level), answer.score))
+        return None
+    return answer
+
+
+__all__ = ["TABLE_K", "PairTable", "TableUnavailable", "compute", "explained", "pack", "table_of", "unpack"]
