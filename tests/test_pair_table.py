@@ -6,14 +6,17 @@ their own coverage, engagements, judgements, several evidence strengths and kind
 the API gives from the table are the exhaustive ones, explanations included."""
 from __future__ import annotations
 
+import re
+import shutil
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from neaspec_kg.analysis import Analyst
 from neaspec_kg.analysis.duplication import LEVELS, _top_of_one, _top_pairs, duplication
-from neaspec_kg.analysis.pair_table import TABLE_K, PairTable, compute, pack, table_of, unpack
+from neaspec_kg.analysis.pair_table import TABLE_K, PairTable, compute, pack, table_of, unpack, updated
 from neaspec_kg.build import build
 from neaspec_kg.config import PROJECT_ROOT, Paths
 from neaspec_kg.index import AnalysisIndex
@@ -21,14 +24,23 @@ from neaspec_kg.store import OxigraphStore
 
 
 @pytest.fixture(scope="module")
-def synthetic_index(tmp_path_factory: pytest.TempPathFactory) -> AnalysisIndex:
+def synthetic_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sys.path.insert(0, str(PROJECT_ROOT))
     from bench.synth import generate
 
     out = tmp_path_factory.mktemp("synth300") / "data"
     generate(300, out, seed=5)
-    graph = build(Paths(ontology_dir=PROJECT_ROOT / "ontology", data_dir=out), use_cache=False)
+    return out
+
+
+def _index(data: Path) -> AnalysisIndex:
+    graph = build(Paths(ontology_dir=PROJECT_ROOT / "ontology", data_dir=data), use_cache=False)
     return AnalysisIndex(OxigraphStore(graph))
+
+
+@pytest.fixture(scope="module")
+def synthetic_index(synthetic_data: Path) -> AnalysisIndex:
+    return _index(synthetic_data)
 
 
 def _exhaustive_row(ix: AnalysisIndex, m: str) -> list[tuple[int, float, str]]:
@@ -120,3 +132,40 @@ def test_the_table_is_kept_with_the_index(synthetic_index: AnalysisIndex) -> Non
     assert first is not None and table_of(ix) is first
     assert first.full.shape == (len(ix.mechanisms), TABLE_K)
     assert np.all(first.full_total >= (first.full >= 0).sum(axis=1))
+
+
+def test_an_update_after_edits_equals_the_table_computed_again(synthetic_data: Path, synthetic_index: AnalysisIndex,
+                                                               tmp_path: Path) -> None:
+    """Three edits of the kinds an editor makes (a kind of activity dropped from a work area, a member dropped, a
+    mechanism's file removed): the updated table is the table of the new index, row for row, and only the changed
+    mechanisms and the rows they were in were computed again."""
+    data = tmp_path / "data"
+    shutil.copytree(synthetic_data, data)
+    files = sorted((data / "mechanisms").glob("*.trig"))
+    texts = {f: f.read_text(encoding="utf-8") for f in files}
+    f1 = files[10]
+    edited = re.sub(r" ;\n    nk:modality modality:[a-z-]+ \.", " .", texts[f1], count=2)
+    assert edited != texts[f1]
+    f1.write_text(edited, encoding="utf-8")
+    f2 = files[20]
+    member = re.search(r"membership:(syn-\d+-[A-Z]+) a nk:Membership ; org:member country:[A-Z]+ ; "
+                       r"org:organization mech:syn-\d+ ; org:role role:member", texts[f2])
+    assert member
+    f2.write_text("\n".join(line for line in texts[f2].splitlines()
+                            if not line.strip().startswith(f"membership:{member.group(1)} ")) + "\n", encoding="utf-8")
+    removed = next(f for f in files[30:] if not any(f"mech:{f.stem}" in t for g, t in texts.items() if g != f))
+    removed.unlink()
+
+    old = compute(synthetic_index)
+    new_ix = _index(data)
+    assert len(new_ix.mechanisms) == len(synthetic_index.mechanisms) - 1
+    up = updated(old, new_ix)
+    again = compute(new_ix)
+    assert up.mechanisms == again.mechanisms
+    assert np.array_equal(up.full, again.full) and np.array_equal(up.forward, again.forward)
+    n = len(again.mechanisms)
+    assert all(up.truncated(i) or not again.truncated(i) for i in range(n))  # a cut row is never taken as whole
+    assert all(up.full_total[i] == again.full_total[i] for i in range(n) if not up.truncated(i))
+    assert up.recomputed < n // 2, "an update computes the changed rows and the rows they were in, not all"
+    assert _top_pairs(new_ix, limit=10, min_score=0.0, include_related=False).pairs == \
+        duplication(new_ix, limit=10, exhaustive=True).pairs

@@ -314,6 +314,11 @@ class _Inputs:
         memo: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
         engaged = _partners(ix.engagements_by_pair)
         judged = _partners(ix.judgements_by_pair)
+        parts: dict[str, list[str]] = {}
+        for m in self.mechanisms:
+            wider = ix.units[m].wider
+            if wider:
+                parts.setdefault(wider, []).append(m)
         for r, m in enumerate(self.mechanisms):
             prof = profiles[m]
             sig: list[object] = [m, bool(self.pool[r]), ix.units[m].wider]
@@ -339,6 +344,7 @@ class _Inputs:
                 sig.append((c, w.rank, sorted(w.modalities), sorted(members)))
             sig.append(sorted((p, sorted((e.iri, e.delivered) for e in es)) for p, es in engaged.get(m, {}).items()))
             sig.append(sorted((p, sorted((j.iri, j.verdict) for j in js)) for p, js in judged.get(m, {}).items()))
+            sig.append(parts.get(m, []))
             self.signatures.append(hashlib.sha256(repr(sig).encode()).digest())
             ptr.append(len(ent_mech))
         self.ent_ptr = np.array(ptr, dtype=np.int64)
@@ -422,6 +428,7 @@ class PairTable:
     forward_total: np.ndarray
     signatures: list[bytes]
     context: str
+    recomputed: int = 0  # rows computed by the pass that made this table (all, or those an update needed)
 
     def row(self, ix: AnalysisIndex, mechanism: str) -> list[tuple[int, float, str]]:
         """(level index, score, partner IRI) of a mechanism's best partners, best first."""
@@ -485,11 +492,80 @@ def _rows(ix: AnalysisIndex, inputs: _Inputs, rows: Sequence[int], k: int) -> tu
 
 def compute(ix: AnalysisIndex, k: int = TABLE_K) -> PairTable:
     """The table of an index, from scratch."""
+    return _from_inputs(ix, _Inputs(ix), k)
+
+
+def updated(old: PairTable, ix: AnalysisIndex) -> PairTable:
+    """The table of ``ix`` made from ``old``, the table of an earlier build of the same data (see the module
+    docstring): rows are computed again only for the mechanisms whose inputs changed (or that came or went), and
+    every other row gets its pairs with those merged in. The result equals ``compute(ix)`` (a test holds it to
+    that), except that a row's count of candidates may stay an overestimate above ``k``: it only says the row is
+    cut, which makes a filtered question search rather than trust the row. From scratch when the vocabulary,
+    the kinds of activity or the countries changed (the rows' positions and bits mean something else then)."""
     inputs = _Inputs(ix)
+    n = len(inputs.mechanisms)
+    if inputs.context != old.context:
+        return _from_inputs(ix, inputs, old.k)
+    k = old.k
+    before = dict(zip(old.mechanisms, old.signatures, strict=True))
+    changed = {m for m, sig in zip(inputs.mechanisms, inputs.signatures, strict=True) if before.get(m) != sig}
+    gone = set(old.mechanisms) - set(inputs.mechanisms)
+    if len(changed) + len(gone) > max(64, n // 4):
+        return _from_inputs(ix, inputs, k)
+    touched = changed | gone
+    new_row = np.array([inputs.row.get(m, -1) for m in old.mechanisms], dtype=np.int64)
+    old_row = {m: i for i, m in enumerate(old.mechanisms)}
+    is_changed = np.zeros(n, dtype=np.bool_)
+    for m in changed:
+        is_changed[inputs.row[m]] = True
+    old_touched = np.array([m in touched for m in old.mechanisms], dtype=np.bool_)
+
+    full = np.full((n, k), -1, dtype=np.int64)
+    forward = np.full((n, k), -1, dtype=np.int64)
+    full_total = np.zeros(n, dtype=np.int64)
+    forward_total = np.zeros(n, dtype=np.int64)
+    again: list[int] = sorted(inputs.row[m] for m in changed)
+    stay = [r for r, m in enumerate(inputs.mechanisms) if m not in changed]
+    if stay:
+        # every other row's pairs with the changed mechanisms: the pass over their entries alone
+        mine = is_changed[inputs.ent_mech[inputs.post_ent]]
+        post_ent = inputs.post_ent[mine]
+        post_ptr = np.searchsorted(inputs.ent_concept[post_ent], np.arange(len(inputs.post_ptr))).astype(np.int64)
+        ok = inputs.pool & is_changed
+        c_full, c_total, c_forward, c_ftotal = inputs.run(stay, k, partner_ok=ok, postings=(post_ptr, post_ent))
+        _merge_special(ix, inputs, stay, c_full, c_total, c_forward, c_ftotal, k, ok)
+        for i, r in enumerate(stay):
+            o = old_row[inputs.mechanisms[r]]
+            for keys, totals, c_keys, c_totals, out, out_total in (
+                    (old.full, old.full_total, c_full, c_total, full, full_total),
+                    (old.forward, old.forward_total, c_forward, c_ftotal, forward, forward_total)):
+                row = keys[o][keys[o] >= 0]
+                partners = row & _ROW_MASK
+                kept = ~old_touched[partners]
+                if totals[o] > k and not kept.all():
+                    again.append(r)  # it lost a pair it was full with: whatever came after is not known here
+                    break
+                repacked = (row[kept] & ~np.int64(_ROW_MASK)) | new_row[partners[kept]]
+                merged = np.sort(np.concatenate([repacked, c_keys[i][c_keys[i] >= 0]]))[:k]
+                out[r, :len(merged)] = merged
+                out_total[r] = (totals[o] - (~kept).sum() if totals[o] <= k else totals[o]) + c_totals[i]
+    again = sorted(set(again))
+    if again:
+        a_full, a_total, a_forward, a_ftotal = _rows(ix, inputs, again, k)
+        full[again], full_total[again], forward[again], forward_total[again] = a_full, a_total, a_forward, a_ftotal
+    table = PairTable(inputs.mechanisms, k, full, full_total, forward, forward_total, inputs.signatures,
+                      inputs.context)
+    table.recomputed = len(again)
+    return table
+
+
+def _from_inputs(ix: AnalysisIndex, inputs: _Inputs, k: int) -> PairTable:
     rows = list(range(len(inputs.mechanisms)))
     full, full_total, forward, forward_total = _rows(ix, inputs, rows, k)
-    return PairTable(inputs.mechanisms, k, full, full_total, forward, forward_total, inputs.signatures,
-                     inputs.context)
+    table = PairTable(inputs.mechanisms, k, full, full_total, forward, forward_total, inputs.signatures,
+                      inputs.context)
+    table.recomputed = len(rows)
+    return table
 
 
 def table_of(ix: AnalysisIndex) -> PairTable | None:
@@ -516,4 +592,5 @@ def explained(ix: AnalysisIndex, a: str, b: str, key: tuple[int, float]) -> Pair
     return answer
 
 
-__all__ = ["TABLE_K", "PairTable", "TableUnavailable", "compute", "explained", "pack", "table_of", "unpack"]
+__all__ = ["TABLE_K", "PairTable", "TableUnavailable", "compute", "explained", "pack", "table_of", "unpack",
+           "updated"]
