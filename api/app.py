@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
     if role not in {"all", "analysis"}:
         raise ValueError(f"role must be 'all' or 'analysis', not {role!r}")
     settings = settings or Settings.from_env()
+    offload = offload or settings.offload
     pool: QueryPool | RemotePool
     if store_url:
         store: SparqlStore = RemoteStore(store_url, timeout=max(settings.query_timeout_s, 60.0))

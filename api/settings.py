@@ -90,6 +90,10 @@ class Settings:
     #: a validated build's on-disk store (``<cache>/<digest>.oxigraph``) to serve instead of building now: set
     #: by ``serve --workers N`` so that its HTTP workers open the one store their parent built
     store_path: str = ""
+    #: run analyses and pages in an analysis process beside each HTTP process (``api.offload``), so that none
+    #: holds the GIL that answers ``/healthz`` and SPARQL: ``serve`` does, and sets it for the workers of
+    #: ``serve --workers N`` so that each of them is as safe as one server
+    offload: bool = False
 
     def __post_init__(self) -> None:
         for name in ("query_timeout_s", "max_rows", "max_response_bytes", "max_request_bytes", "workers",

@@ -678,7 +678,8 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, graph: Validate
 
     uvicorn starts each worker as a fresh interpreter that calls ``api.app:create_app()``, which reads its
     settings from ``NEASPEC_KG_*`` variables: they are set here, with ``store_path`` naming the build's store,
-    so no worker builds or validates anything, and all of them (and their SPARQL workers) read the same files.
+    so no worker builds or validates anything, and all of them (and their SPARQL workers and analysis
+    processes) read the same files.
     uvicorn pickles its options for the workers, so a protocol class made at run time is replaced by the
     nearest importable one."""
     import dataclasses
@@ -688,7 +689,8 @@ def _serve_workers(args: argparse.Namespace, settings: Settings, graph: Validate
 
     from api.server import uvicorn_options
 
-    settings = dataclasses.replace(settings, store_path=str(graph.on_disk()))
+    # each worker runs its own analysis process, as single-process `serve` does (the hardening holds per worker)
+    settings = dataclasses.replace(settings, store_path=str(graph.on_disk()), offload=True)
     os.environ.update(settings.to_env())
     options = uvicorn_options(settings)
     if isinstance(options.get("http"), type):

@@ -495,16 +495,28 @@ def test_serve_with_two_workers_answers_from_two_processes_over_one_store(data_c
             except httpx.HTTPError:
                 return None
 
+        up: set[int] = set()
         with ThreadPoolExecutor(8) as threads:
-            while len(pids) < 2 and time.monotonic() < deadline:
+            while len(up) < 2 and time.monotonic() < deadline:
                 assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
                 for health in threads.map(ask, range(16)):
                     if health:
                         pids.add(health["pid"])
                         answers.append(health)
+                        if health.get("analysis_process") == "up":
+                            up.add(health["pid"])
                 time.sleep(0.2)
         assert len(pids) == 2, f"answers came from {pids}"
         assert server.pid not in pids  # the parent only supervises
+        # each HTTP worker runs its analyses in its own analysis process, as one `serve` does (issue 10: the
+        # safety of the hardening issue holds per worker)
+        assert up == pids, f"analysis processes up beside {up} of {pids}"
+        children = {pid: _children(pid) for pid in pids}
+        analysers = {pid: [c for c in kids if "analysis_main" in _cmdline(c)] for pid, kids in children.items()}
+        assert all(len(a) == 1 for a in analysers.values()), analysers
+        overlap = httpx.get(base + "/overlap", params={"focus": "air quality"}, timeout=60)
+        assert overlap.status_code == 200, overlap.text
+        assert {"temm", "eanet"} <= {m["mechanism"]["id"] for m in overlap.json()["mechanisms"]}
         digests = {a["digest"] for a in answers}
         assert len(digests) == 1 and {a["quads"] for a in answers} == {answers[0]["quads"]}
         store = cache / f"{digests.pop()}{STORE_SUFFIX}"
@@ -524,6 +536,21 @@ def test_serve_with_two_workers_answers_from_two_processes_over_one_store(data_c
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(10)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for t in os.listdir(f"/proc/{pid}/task")
+                for c in Path(f"/proc/{pid}/task/{t}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
 
 
 def _opens_any(pid: int, paths: set[str]) -> bool:
