@@ -2,7 +2,7 @@
 mechanisms, each figure as a median beside a floor measured in the same run on the same data.
 
     .venv/bin/python bench/scale.py                      # 1,000 and 10,000 mechanisms
-    .venv/bin/python bench/scale.py --sizes 1000 10000 100000 --validate-max 10000
+    .venv/bin/python bench/scale.py --sizes 1000 10000 100000
 
 Data comes from ``bench/synth.py`` (the project's own model, on the real thesaurus). The floors are the least
 work the same answer needs: parsing the files (for a build), loading the quads (for a store), running the
@@ -38,10 +38,11 @@ import pyoxigraph as ox
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synth import generate
-from neaspec_kg.analysis.duplication import duplication
+from neaspec_kg.analysis import pair_table
+from neaspec_kg.analysis.duplication import _top_of_one, _top_pairs, duplication
 from neaspec_kg.analysis.focus import FocusResolver
 from neaspec_kg.analysis.overlap import overlap
-from neaspec_kg.build import STORE_SUFFIX, ValidatedGraph, _digest, _entail, _parse, build, write_store
+from neaspec_kg.build import ValidatedGraph, _parse, build
 from neaspec_kg.config import PROJECT_ROOT, Paths
 from neaspec_kg.graph import select_table
 from neaspec_kg.index import AnalysisIndex, cached_index
@@ -202,12 +203,13 @@ def serve_footprint(tree: Path, mode: str, where: Path, digest: str,
     return ready, peak[0] / 1024, peak[1], failure, latencies
 
 
-def parse_only(paths: Paths) -> list[ox.Quad]:
+def parse_only(paths: Paths) -> int:
+    """Parse every input file, keeping nothing (the floor of a build): how many quads there are."""
     g = ox.NamedNode(ONTOLOGY_GRAPH)
-    quads = [q for f in paths.ontology_files() for q in _parse(f, ox.RdfFormat.TURTLE, g)]
+    n = sum(len(_parse(f, ox.RdfFormat.TURTLE, g)) for f in paths.ontology_files())
     for f in paths.data_files():
-        quads.extend(_parse(f, ox.RdfFormat.TRIG))
-    return quads
+        n += len(_parse(f, ox.RdfFormat.TRIG))
+    return n
 
 
 def row(name: str, value: float, floor: float | None, unit: str = "s") -> str:
@@ -222,42 +224,49 @@ def measure(n: int, args: argparse.Namespace) -> None:
         generate(n, out, seed=7)
         paths = Paths(ontology_dir=PROJECT_ROOT / "ontology", data_dir=out)
         os.environ["NEASPEC_KG_CACHE"] = str(Path(tmp) / "cache")
-        print(f"\n{n:,} mechanisms ({sum(1 for _ in out.rglob('*.trig'))} files)")
-        t_parse, quads = timed(lambda: parse_only(paths))
-        assert isinstance(quads, list)
-        if n <= args.validate_max:
-            t_build, graph = timed(lambda: build(paths, use_cache=False))
-            print(row("cold build (parse + SHACL)", t_build, t_parse))
-            measure_incremental(paths)
+        print(f"\n{n:,} mechanisms ({sum(1 for _ in out.rglob('*.trig'))} files)", flush=True)
+        t_parse, parsed = timed(lambda: parse_only(paths))
+        # the cold build as `validate --full` runs it: parse, SHACL, the on-disk store, the inputs kept for
+        # incremental rebuilds (the build streams file by file into the store: it never holds every quad)
+        started_rss = peak_rss_mb()
+        t_build, graph = timed(lambda: build(paths, full=True))
+        assert isinstance(graph, ValidatedGraph) and graph.store_path is not None
+        print(row("cold build (parse + SHACL + store)", t_build, t_parse) +
+              f"  peak RSS {max(peak_rss_mb(), started_rss):,.0f} MB")
+        measure_incremental(paths)
+        quads = graph.summary["quads"]
+        print(f"  {'quads':34} {quads:10,}  ({quads / n:.0f} per mechanism; {parsed:,} parsed)")
+        disk = OxigraphStore(graph)
+        if n <= args.memory_max:
+            # the in-memory store and its floor, for the library figures below (the build's store is on disk;
+            # measure_server sets the two side by side); skipped above --memory-max, where a Python object
+            # per quad is the memory the on-disk store exists to avoid
+            in_memory = ValidatedGraph(quads=graph.quads, digest=graph.digest)
+
+            def bare_load() -> ox.Store:
+                s = ox.Store()
+                s.bulk_extend(in_memory.quads)
+                return s
+
+            t_floor_load, _ = timed(bare_load)
+            t_load, store = timed(lambda: OxigraphStore(in_memory))
+            assert isinstance(store, OxigraphStore)
+            print(row("store load into memory (+ merge)", t_load, t_floor_load), flush=True)
         else:
-            digest = _digest(paths, paths.ontology_files() + paths.data_files())
-            graph = ValidatedGraph(quads=quads + _entail(quads), digest=digest)
-            print(f"  {'cold build (parse + SHACL)':34} skipped above --validate-max {args.validate_max:,}")
-        assert isinstance(graph, ValidatedGraph)
-        print(f"  {'quads':34} {len(graph.quads):10,}  ({len(graph.quads) / n:.0f} per mechanism)")
-
-        def bare_load() -> ox.Store:
-            s = ox.Store()
-            s.bulk_extend(graph.quads)
-            return s
-
-        t_floor_load, _ = timed(bare_load)
-        # the in-memory store the library figures below are measured on (the build's own store is on disk;
-        # measure_server measures that one against this)
-        in_memory = ValidatedGraph(quads=graph.quads, digest=graph.digest)
-        t_load, store = timed(lambda: OxigraphStore(in_memory))
-        assert isinstance(store, OxigraphStore)
-        print(row("store load into memory (+ merge)", t_load, t_floor_load))
+            store = disk
+            print(f"  {'store load into memory':34} skipped above --memory-max {args.memory_max:,}: "
+                  "the figures below read the on-disk store")
         t_queries, _ = timed(lambda: [select_table(store, q) for q in INDEX_QUERIES])
         t_index, ix = timed(lambda: AnalysisIndex(store))
         assert isinstance(ix, AnalysisIndex)
-        print(row("analysis index, cold", t_index, t_queries))
+        print(row("analysis index, cold", t_index, t_queries), flush=True)
         blob = pickle.dumps(ix, protocol=pickle.HIGHEST_PROTOCOL)
         path = Path(tmp) / "index.pickle"
         path.write_bytes(blob)
+        del blob
         t_read, _ = timed(path.read_bytes, 3)
         t_warm, _ = timed(lambda: pickle.loads(path.read_bytes()), 3)
-        print(row(f"analysis index, warm ({len(blob) / 2**20:.0f} MB)", t_warm, t_read))
+        print(row(f"analysis index, warm ({path.stat().st_size / 2**20:.0f} MB)", t_warm, t_read))
 
         resolver = FocusResolver(store)
         concepts = resolver.resolve("air quality")
@@ -267,29 +276,48 @@ def measure(n: int, args: argparse.Namespace) -> None:
         t_overlap, answer = timed(lambda: overlap(ix, concepts, include_related=True), 5)
         found = len(answer.mechanisms) if hasattr(answer, "mechanisms") else 0
         print(row(f"overlap 'air quality' ({found:,} found)", t_overlap, t_floor_overlap))
-
-        picks = [ix.mechanisms[i] for i in np.linspace(0, len(ix.mechanisms) - 1, 5).astype(int)]
-        rows_ = [ix.mech_row[m] for m in picks]
-
-        def bounds_only() -> None:
-            for r in rows_:
-                mine = np.flatnonzero(ix.direct[r])
-                w = ix.relation[mine].max(axis=0) if len(mine) else np.zeros(len(ix.concept_ids))
-                (ix.direct * w).max(axis=1)
-                ix.member_matrix @ ix.member_matrix[r]
-
-        t_floor_dup, _ = timed(bounds_only, 3)
-        t_dup, _ = timed(lambda: [duplication(ix, mechanism=m, limit=10, include_related=True) for m in picks], 3)
-        print(row("duplicates of one (top 10, exact)", t_dup / len(picks), t_floor_dup / len(picks)))
-        if n <= args.pairs_max:
-            t_pairs, _ = timed(lambda: duplication(ix, limit=10, include_related=True))
-            print(row("top-10 pairs, all mechanisms", t_pairs, None))
-        else:
-            print(f"  {'top-10 pairs, all mechanisms':34} not measured above --pairs-max {args.pairs_max:,}: "
-                  "no precomputed all-pairs table yet")
+        measure_pairs(ix, n, args)
         if not args.no_server:
-            measure_server(graph, store, args)
-        print(f"  {'peak RSS, this process + children':34} {peak_rss_mb():10.0f} MB")
+            measure_server(graph, store if store is not disk else None, args)
+        print(f"  {'peak RSS, this process + children':34} {peak_rss_mb():10.0f} MB", flush=True)
+
+
+def measure_pairs(ix: AnalysisIndex, n: int, args: argparse.Namespace) -> None:
+    """Duplication: the pair table from scratch (its floor: the compiled pass alone, on inputs already made),
+    duplicates of one and the top pairs read from it (floors: the vectorised bound pass of one mechanism,
+    and the table's ranking without explanations), and the bounded search without a table, for comparison."""
+    t_inputs, inputs = timed(lambda: pair_table._Inputs(ix))
+    assert isinstance(inputs, pair_table._Inputs)
+    rows = list(range(len(ix.mechanisms)))
+    t_pass, _ = timed(lambda: inputs.run(rows, pair_table.TABLE_K))
+    t_table, table = timed(lambda: pair_table.compute(ix))
+    assert isinstance(table, pair_table.PairTable)
+    print(row(f"pair table from scratch (top {table.k})", t_table, t_pass) +
+          f"  (inputs {t_inputs:.2f} s; floor: the compiled pass alone)")
+    ix.pair_table = table  # type: ignore[attr-defined]
+    picks = [ix.mechanisms[i] for i in np.linspace(0, len(ix.mechanisms) - 1, 5).astype(int)]
+    rows_ = [ix.mech_row[m] for m in picks]
+
+    def bounds_only() -> None:
+        for r in rows_:
+            mine = np.flatnonzero(ix.direct[r])
+            w = ix.relation[mine].max(axis=0) if len(mine) else np.zeros(len(ix.concept_ids))
+            (ix.direct * w).max(axis=1)
+            ix.member_matrix @ ix.member_matrix[r]
+
+    t_floor_dup, _ = timed(bounds_only, 3)
+    t_dup, _ = timed(lambda: [duplication(ix, mechanism=m, limit=10) for m in picks], 3)
+    print(row("duplicates of one (top 10, table)", t_dup / len(picks), t_floor_dup / len(picks)))
+    pool = np.array([ix.units[m].subregional for m in ix.mechanisms], dtype=bool)
+    t_floor_pairs, _ = timed(lambda: table.top_pairs(pool, 10), 5)
+    t_pairs, _ = timed(lambda: duplication(ix, limit=10), 5)
+    print(row("top-10 pairs (table)", t_pairs, t_floor_pairs) + "  (floor: the ranking without explanations)")
+    if n <= args.pairs_max:
+        t_search, _ = timed(lambda: [_top_of_one(ix, m, limit=10, min_score=0.0, include_related=False,
+                                                 table=False) for m in picks], 1)
+        print(row("  duplicates of one, bounded search", t_search / len(picks), t_floor_dup / len(picks)))
+        t_all, _ = timed(lambda: _top_pairs(ix, limit=10, min_score=0.0, include_related=False, table=False))
+        print(row("  top-10 pairs, bounded search", t_all, t_floor_pairs))
 
 
 def measure_incremental(paths: Paths) -> None:
@@ -300,9 +328,6 @@ def measure_incremental(paths: Paths) -> None:
     import hashlib
     import re
 
-    t_full, full = timed(lambda: build(paths, full=False))
-    assert isinstance(full, ValidatedGraph) and full.how == "full"
-    print(row("cold build + store, cached", t_full, None))
     target = sorted((paths.data_dir / "mechanisms").glob("*.trig"))[len(list(paths.data_dir.rglob("*.trig"))) // 3]
     original = target.read_text(encoding="utf-8")
     times = []
@@ -321,21 +346,21 @@ def measure_incremental(paths: Paths) -> None:
     print(row("incremental rebuild (1 file edited)", statistics.median(times), t_hash))
 
 
-def measure_server(graph: ValidatedGraph, mem: OxigraphStore, args: argparse.Namespace) -> None:
-    """The on-disk store (written now unless the build already did) and the servers over it."""
-    cache = Path(os.environ["NEASPEC_KG_CACHE"])
-    path = cache / f"{graph.digest}{STORE_SUFFIX}"
-    nquads = cache / f"{graph.digest}.nq"
-    if graph.store_path is None:
-        t_write, _ = timed(lambda: write_store(graph.quads, path, graph.digest))
-        ox.serialize(graph.quads, str(nquads), format=ox.RdfFormat.N_QUADS)
-        print(row("store write (RocksDB, compacted)", t_write, None))
+def measure_server(graph: ValidatedGraph, mem: OxigraphStore | None, args: argparse.Namespace) -> None:
+    """The build's on-disk store and the servers over it."""
+    path = graph.on_disk()
+    nquads = path.with_suffix(".nq")  # for --compare-tree: an older checkout loads N-Quads
+    if args.compare_tree:
+        ox.Store.read_only(str(path)).dump(str(nquads), format=ox.RdfFormat.N_QUADS)
     size = sum(f.stat().st_size for f in path.iterdir()) / 2**20
     print(f"  {'on-disk store':34} {size:10.0f} MB")
     disk = OxigraphStore(ValidatedGraph(digest=graph.digest, store_path=path))
     t_disk, _ = timed(lambda: [select_table(disk, q) for q in INDEX_QUERIES])
-    t_mem, _ = timed(lambda: [select_table(mem, q) for q in INDEX_QUERIES])
-    print(row("index queries, on-disk store", t_disk, t_mem) + "  (floor: the same, in memory)")
+    if mem is not None:
+        t_mem, _ = timed(lambda: [select_table(mem, q) for q in INDEX_QUERIES])
+        print(row("index queries, on-disk store", t_disk, t_mem) + "  (floor: the same, in memory)")
+    else:
+        print(row("index queries, on-disk store", t_disk, None))
     t_cold, _ = timed(lambda: cached_index(disk))  # and the index file, so that servers start warm
     print(row("analysis index over on-disk, cold", t_cold, None))
     workers = args.sparql_workers
@@ -355,17 +380,17 @@ def measure_server(graph: ValidatedGraph, mem: OxigraphStore, args: argparse.Nam
         print(f"  {'  before: server ready (in memory)':34} {old_ready:10.3f} s  ({args.compare_tree}) {old_failure}")
         print(f"  {'  before: server peak RSS':34} {old_peak:10.0f} MB  ({old_procs} processes)  "
               f"now {peak / old_peak:.2f}x")
-    elif len(graph.quads) > 1_000_000:
+    elif graph.summary["quads"] > 1_000_000:
         print(f"  {'  before (issue 10, 10k, in memory)':34} {OLD_PEAK_10K_MB:10.0f} MB")
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    p.add_argument("--validate-max", type=int, default=1000,
-                   help="run the full SHACL build only up to this many mechanisms (it is the slow part)")
-    p.add_argument("--pairs-max", type=int, default=1000,
-                   help="rank all pairs (exhaustively) only up to this many mechanisms")
+    p.add_argument("--pairs-max", type=int, default=10000,
+                   help="also time the bounded search without the pair table up to this many mechanisms")
+    p.add_argument("--memory-max", type=int, default=10000,
+                   help="also load the graph into an in-memory store up to this many mechanisms")
     p.add_argument("--no-server", action="store_true", help="skip the on-disk store and server measurements")
     p.add_argument("--sparql-workers", type=int, default=2, help="SPARQL worker processes of the measured server")
     p.add_argument("--compare-tree", help="another checkout to start the same server from (before/after)")
