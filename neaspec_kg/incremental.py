@@ -18,6 +18,11 @@ build instead:
    what those state. Only results about the changed nodes count: their neighbours are not seen whole. The
    dangling-reference check looks at the new references and at every reference to a node that lost its type.
 
+What a valid rebuild changed is kept beside it, in ``<cache>/<digest>.changes.json`` (``changes_path``):
+the base build's digest and every changed triple (subject, predicate, and the object when it is an IRI),
+so that the analysis index of the new build is made from the base build's index by extracting again only
+what the change touches (``neaspec_kg.index.update``) instead of everything.
+
 Nothing is served from a rebuild that fails: the copy is deleted and the error raised, as in a full build,
 with the same file and line. A rebuild that cannot be made safely this way is left to a full build (``rebuild``
 returns None and says why in ``last_reason``): no earlier build of this folder, another schema, an input of
@@ -76,6 +81,26 @@ DEFAULT = ox.DefaultGraph()
 ENTAILMENT = ox.NamedNode(ENTAILMENT_GRAPH)
 #: why the last ``rebuild`` call left the build to a full one (for ``validate`` to say)
 last_reason = ""
+#: above this many changed triples a changes record says only that the change was large (``"triples": null``):
+#: the index is then extracted whole, which is as quick as reading a record that size
+MAX_RECORDED_TRIPLES = 100_000
+
+
+def changes_path(cache: Path, digest: str) -> Path:
+    """Where what made the build ``digest`` from its base is kept (see the module docstring)."""
+    return cache / f"{digest}.changes.json"
+
+
+def _record_changes(cache: Path, digest: str, base: str, changed: list[str], removed: list[str],
+                    quads: list[ox.Quad]) -> None:
+    """Keep what the rebuild changed, for the analysis index: the quads taken out and put in (the entailment
+    graph's included, the merge not: it follows them) as distinct (subject, predicate, IRI object or None)."""
+    triples = sorted({(_v(q.subject), q.predicate.value,
+                       q.object.value if isinstance(q.object, ox.NamedNode) else None) for q in quads},
+                     key=lambda t: (t[0], t[1], t[2] or ""))
+    body = {"base": base, "changed_files": sorted(changed), "removed_files": sorted(removed),
+            "triples": triples if len(triples) <= MAX_RECORDED_TRIPLES else None}
+    _write_atomic(changes_path(cache, digest), json.dumps(body).encode())
 
 
 def _blob(cache: Path, sha: str) -> Path:
@@ -220,6 +245,8 @@ def rebuild(paths: Paths, inputs: Inputs, cache: Path, ontology_files: list[Path
         shutil.rmtree(tmp, ignore_errors=True)
     with contextlib.suppress(OSError):  # a valid build stays valid; the next rebuild is then a full one
         _keep_inputs(cache, paths.data_dir, changed, inputs)
+    with contextlib.suppress(OSError):  # without it the index of this build is extracted whole
+        _record_changes(cache, inputs.digest, base.digest, changed, removed, [*delta.removed, *delta.added])
     remember(cache, inputs, inputs.digest)
     graph = ValidatedGraph(digest=inputs.digest, store_path=target, meta=meta)
     graph.how = "incremental"

@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -189,8 +190,11 @@ class ConceptWork:
 
 
 def _plain(table: Table) -> list[dict[str, str]]:
+    """The rows as dicts without unbound values, in a canonical order (sorted): wherever one row's value
+    wins over another's, the same one wins whichever order the store returned them in, and whether the rows
+    came from a full extraction or from one restricted to a few units (the incremental update)."""
     names, rows = table
-    return [{k: v for k, v in zip(names, row, strict=True) if v != ""} for row in rows]
+    return [{k: v for k, v in zip(names, row, strict=True) if v != ""} for row in sorted(rows)]
 
 
 def _period(text: str | None) -> Period | None:
@@ -219,14 +223,22 @@ class AnalysisIndex:
         self.judgements: list[Judgement] = []
         self.proposals: list[Proposal] = []
         self.modality_labels: dict[str, str] = {}
-        self._text_candidates: dict[int, set[tuple[tuple[bool, str], str]]] = {}
         self._load_units(_plain(select_table(store, "index-units")))
         self._load_claims(_plain(select_table(store, "index-memberships")))
-        self._load_evidence(_plain(select_table(store, "index-evidence")),
-                            _plain(select_table(store, "index-modalities")))
-        self._load_engagements(_plain(select_table(store, "index-engagements")))
-        self._load_judgements(_plain(select_table(store, "index-judgements")))
-        self._load_proposals(_plain(select_table(store, "index-proposals")))
+        self._place_evidence(self._read_evidence(_plain(select_table(store, "index-evidence")),
+                                                 _plain(select_table(store, "index-modalities"))))
+        self.engagements = self._read_engagements(_plain(select_table(store, "index-engagements")))
+        self.judgements = self._read_judgements(_plain(select_table(store, "index-judgements")))
+        self.proposals = self._read_proposals(_plain(select_table(store, "index-proposals")))
+        self._finish()
+
+    def _finish(self) -> None:
+        """Everything derived from units, claims, evidence, engagements and judgements: the canonical order
+        of the dicts (sorted by key, so that an index updated in place of a few units and one extracted whole
+        are equal item for item), the matrices and the lookups by pair."""
+        self.units = dict(sorted(self.units.items()))
+        self.claims = {u: dict(sorted(cs.items())) for u, cs in sorted(self.claims.items())}
+        self.country_labels = dict(sorted(self.country_labels.items()))
         self._build_matrices()
         self.engagement_by_iri = {e.iri: e for e in self.engagements}
         self.engagements_by_pair: dict[frozenset[str], list[Engagement]] = defaultdict(list)
@@ -251,15 +263,18 @@ class AnalysisIndex:
                                    est)
 
     def _load_claims(self, rows: Iterable[dict[str, str]]) -> None:
+        """The claims of every unit in ``rows`` (all of that unit's rows: its claims are replaced)."""
+        loaded: dict[str, dict[str, list[Claim]]] = {}
         for r in rows:
             self.country_labels[r["country"]] = r["countryLabel"]
             sd = _period(r.get("sourceDate"))
-            self.claims.setdefault(r["unit"], {}).setdefault(r["country"], []).append(Claim(
+            loaded.setdefault(r["unit"], {}).setdefault(r["country"], []).append(Claim(
                 r["country"], r["role"], _period(r.get("since")), _period(r.get("until")),
                 r.get("founding") == "true", r["source"], sd.start if sd else None))
+        self.claims.update(loaded)
         # a day given by one source refines a year given by another for the same start (Russia in DLDD-NEAN:
         # "2020" in the news, 13 July 2020 in UNCCD's announcement), so the year is not read as "maybe earlier"
-        for by_country in self.claims.values():
+        for by_country in loaded.values():
             for country, cs in by_country.items():
                 days = [c.since for c in cs if c.since and not c.since.is_year]
                 refined = []
@@ -271,8 +286,12 @@ class AnalysisIndex:
                     refined.append(c)
                 by_country[country] = refined
 
-    def _load_evidence(self, rows: Iterable[dict[str, str]], modality_rows: Iterable[dict[str, str]]) -> None:
+    def _read_evidence(self, rows: Iterable[dict[str, str]],
+                       modality_rows: Iterable[dict[str, str]]) -> list[EvidenceItem]:
+        """The evidence items of the owners in ``rows`` (all of each owner's rows), classified and settled;
+        placed in the index by ``_place_evidence``."""
         modalities: dict[str, set[str]] = defaultdict(set)
+        text_candidates: dict[int, set[tuple[tuple[bool, str], str]]] = {}
         for r in modality_rows:
             if r.get("item"):
                 modalities[r["item"]].add(local_id(r["modality"]))
@@ -294,7 +313,7 @@ class AnalysisIndex:
             ev.concepts.add(r["concept"])
             ev.sources.add(r["source"])
             if r.get("text"):
-                self._text_candidates.setdefault(id(ev), set()).add((self._source_key(r["source"]), r["text"]))
+                text_candidates.setdefault(id(ev), set()).add((self._source_key(r["source"]), r["text"]))
 
         for r in rows:
             form = r["form"]
@@ -319,16 +338,22 @@ class AnalysisIndex:
             elif form == "proposal":
                 add(r, "proposal", r.get("plannedVia"))
         for ev in items.values():  # the same words whichever order a store returns its rows in
-            if id(ev) in self._text_candidates:
-                ev.text = min(self._text_candidates[id(ev)])[1]
-        self._text_candidates.clear()
+            if id(ev) in text_candidates:
+                ev.text = min(text_candidates[id(ev)])[1]
         self._settle_work_areas(items)
         self._settle_scopes(items)
-        for ev in sorted(items.values(), key=lambda e: (RANK[e.kind], e.item, e.owner)):
-            i = len(self.evidence)
-            self.evidence.append(ev)
+        return list(items.values())
+
+    def _place_evidence(self, items: Iterable[EvidenceItem]) -> None:
+        """``evidence`` in its canonical order (strongest kind, item, owner, channel: one place for each item,
+        however it was read) and the lookups by owner, by concept and the profile, which refer to it."""
+        self.evidence = sorted(items, key=lambda e: (RANK[e.kind], e.item, e.owner, e.via or ""))
+        self.by_owner = defaultdict(list)
+        self.by_concept = defaultdict(list)
+        self.profile = defaultdict(dict)
+        for i, ev in enumerate(self.evidence):
             self.by_owner[ev.owner].append(i)
-            for c in ev.concepts:
+            for c in sorted(ev.concepts):
                 self.by_concept[c].append(i)
                 if ev.delivered:
                     work = self.profile[ev.owner].get(c)
@@ -356,10 +381,12 @@ class AnalysisIndex:
     def _settle_scopes(self, items: dict[tuple[str, str, str, str | None], EvidenceItem]) -> None:
         """Work with no platform of its own, on a concept whose programme area runs through a platform with its
         own coverage, covers that platform's countries (NEASPEC's marine protected area work is NEAMPAN's)."""
-        covered = {u for u, cs in self.claims.items() if any(c.role == "coverage" for x in cs.values() for c in x)}
+        def covered(unit: str) -> bool:
+            return any(c.role == "coverage" for x in self.claims.get(unit, {}).values() for c in x)
+
         area: dict[tuple[str, str], str] = {}
         for ev in items.values():
-            if ev.form == "programme-area" and ev.via in covered:
+            if ev.form == "programme-area" and ev.via is not None and covered(ev.via):
                 for c in ev.concepts:
                     area[(ev.owner, c)] = ev.via
         for ev in items.values():
@@ -386,27 +413,27 @@ class AnalysisIndex:
             item.sources.add(r["source"])
         return list(by_iri.values())
 
-    def _load_engagements(self, rows: Iterable[dict[str, str]]) -> None:
+    def _read_engagements(self, rows: Iterable[dict[str, str]]) -> list[Engagement]:
         def add(e: Engagement, r: dict[str, str]) -> None:
             e.types[local_id(r["type"])] = r["typeLabel"]
             if r.get("focus"):
                 e.focus.add(r["focus"])
 
-        self.engagements = sorted(self._grouped(rows, "engagement", lambda r: Engagement(
+        return sorted(self._grouped(rows, "engagement", lambda r: Engagement(
             r["engagement"], r["party"], r["counterpart"], r.get("via"), {}, local_id(r["status"]),
             r["statusLabel"], set(), r["text"], r.get("limitation"), set()), add), key=lambda e: e.iri)
 
-    def _load_judgements(self, rows: Iterable[dict[str, str]]) -> None:
+    def _read_judgements(self, rows: Iterable[dict[str, str]]) -> list[Judgement]:
         def add(j: Judgement, r: dict[str, str]) -> None:
             j.judged.add(r["judged"])
             if r.get("focus"):
                 j.focus.add(r["focus"])
 
-        self.judgements = sorted(self._grouped(rows, "judgement", lambda r: Judgement(
+        return sorted(self._grouped(rows, "judgement", lambda r: Judgement(
             r["judgement"], set(), local_id(r["verdict"]), r["verdictLabel"], set(), r["text"], set()), add),
             key=lambda j: j.iri)
 
-    def _load_proposals(self, rows: Iterable[dict[str, str]]) -> None:
+    def _read_proposals(self, rows: Iterable[dict[str, str]]) -> list[Proposal]:
         def add(p: Proposal, r: dict[str, str]) -> None:
             for key, target in (("focus", p.focus), ("species", p.focus), ("mentions", p.mentions)):
                 if r.get(key):
@@ -414,9 +441,9 @@ class AnalysisIndex:
             if r.get("modality"):
                 p.modalities.add(local_id(r["modality"]))
 
-        self.proposals = sorted(self._grouped(rows, "proposal", lambda r: Proposal(
+        return sorted(self._grouped(rows, "proposal", lambda r: Proposal(
             r["proposal"], int(r["order"]), r["heading"], r["text"], r["plan"], set(), set(), set(), set()), add),
-            key=lambda p: p.order)
+            key=lambda p: (p.order, p.iri))
 
     def _build_matrices(self) -> None:
         """Dense matrices over mechanisms, so that one vectorised pass finds and bounds the pairs of any one
@@ -597,7 +624,6 @@ class AnalysisIndex:
 def _code_version() -> str:
     """What the index's shape depends on besides the data: this package's code and its extraction queries."""
     import hashlib
-    from pathlib import Path
 
     here = Path(__file__).parent
     h = hashlib.sha256()
@@ -606,29 +632,24 @@ def _code_version() -> str:
     return h.hexdigest()[:16]
 
 
-def cached_index(store: SparqlStore, sources: SourceIndex | None = None) -> AnalysisIndex:
-    """The analysis index of a store, built once per validated build and kept beside the build cache.
+def _index_path(cache_dir: Path, digest: str) -> Path:
+    return cache_dir / f"{digest}.index-{_code_version()}.pickle"
 
-    A build is immutable and named by the digest of its inputs, so its index is too: a second process (the
-    CLI after the server, a restarted server) reads the index instead of extracting it again, which at
-    100,000 mechanisms is minutes against seconds. Stores without a build digest (remote ones) are extracted
-    each time."""
+
+def _read_index(path: Path) -> AnalysisIndex | None:
     import pickle
 
-    from neaspec_kg.build import _cache_dir
-
-    digest = str(getattr(store, "digest", ""))
-    if not re.fullmatch(r"[0-9a-f]{64}", digest):
-        return AnalysisIndex(store, sources)
-    path = _cache_dir() / f"{digest}.index-{_code_version()}.pickle"
     try:
         with path.open("rb") as f:
             index = pickle.load(f)
-        if isinstance(index, AnalysisIndex):
-            return index
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        pass
-    index = AnalysisIndex(store, sources)
+        return None
+    return index if isinstance(index, AnalysisIndex) else None
+
+
+def _write_index(path: Path, index: AnalysisIndex) -> None:
+    import pickle
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -637,4 +658,51 @@ def cached_index(store: SparqlStore, sources: SourceIndex | None = None) -> Anal
         tmp.replace(path)
     except OSError:
         pass  # a read-only cache is no reason to refuse an answer
+
+
+def cached_index(store: SparqlStore, sources: SourceIndex | None = None) -> AnalysisIndex:
+    """The analysis index of a store, built once per validated build and kept beside the build cache.
+
+    A build is immutable and named by the digest of its inputs, so its index is too: a second process (the
+    CLI after the server, a restarted server) reads the index instead of extracting it again, which at
+    100,000 mechanisms is minutes against seconds. A build made incrementally from an earlier one whose index
+    is kept gets that index updated with what changed (:mod:`neaspec_kg.index.update`: seconds, growing with
+    the change, not with the data), equal to a full extraction. Stores without a build digest (remote ones)
+    are extracted each time."""
+    import time
+
+    from neaspec_kg.build import _cache_dir
+    from neaspec_kg.index import update
+
+    digest = str(getattr(store, "digest", ""))
+    if not re.fullmatch(r"[0-9a-f]{64}", digest):
+        return AnalysisIndex(store, sources)
+    cache_dir = _cache_dir()
+    path = _index_path(cache_dir, digest)
+    index = _read_index(path)
+    if index is not None:
+        return index
+    started = time.perf_counter()
+    update.last.clear()
+    base_index: AnalysisIndex | None = None  # the index of the build this one was made from, when updated
+    found = update.changes_since(cache_dir, digest, lambda d: _index_path(cache_dir, d).exists())
+    if isinstance(found, str):
+        reason = found
+    else:
+        base, triples = found
+        update.last["base"] = base
+        base_index = _read_index(_index_path(cache_dir, base))
+        made = update.updated(base_index, store, triples) if base_index else "the earlier index is unreadable"
+        if isinstance(made, AnalysisIndex):
+            index, reason = made, ""
+        else:
+            base_index, reason = None, made
+    if index is None:
+        index = AnalysisIndex(store, sources)
+    update.last.update(how="updated" if base_index else "extracted", reason=reason,
+                       seconds=round(time.perf_counter() - started, 3))
+    # Here both are at hand: `index` (this build's) and `base_index` (the base build's, or None when this one
+    # was extracted whole); anything else kept per build and derived from the index can be updated from the
+    # pair before the index is written.
+    _write_index(path, index)
     return index
