@@ -38,10 +38,12 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numba
 import numpy as np
+from numba import types
+from numba.extending import intrinsic
 
 from neaspec_kg.analysis.duplication import (
     DEFAULT_MIN_EVIDENCE,
@@ -165,30 +167,59 @@ def _factor(shared: int, smaller: int) -> float:
 
 
 # ---------------------------------------------------------------------------------------------- the compiled pass
-@numba.njit(cache=True, nogil=True)
-def _popcount(x: np.uint64) -> int:  # pragma: no cover - compiled
-    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
-    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
-    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+@intrinsic
+def _ctpop(typingctx: Any, x: Any) -> Any:  # pragma: no cover - compiled
+    """The CPU's population count (LLVM's ctpop) on a 64-bit word."""
+    sig = types.uint64(types.uint64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        return builder.ctpop(args[0])
+
+    return sig, codegen
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _offer(heap: np.ndarray, h: int, k: int, key: np.int64) -> int:  # pragma: no cover - compiled
+    """Keep the ``k`` smallest keys seen in ``heap`` (a max-heap of ``h`` entries); returns the new ``h``. A key
+    costs one comparison unless it enters the top, so choosing a row's best is linear in its candidates."""
+    if h < k:
+        i = h
+        heap[i] = key
+        while i > 0:
+            parent = (i - 1) // 2
+            if heap[parent] >= heap[i]:
+                break
+            heap[parent], heap[i] = heap[i], heap[parent]
+            i = parent
+        return h + 1
+    if key >= heap[0]:
+        return h
+    heap[0] = key
+    i = 0
+    while True:
+        left = 2 * i + 1
+        largest = i
+        if left < k and heap[left] > heap[largest]:
+            largest = left
+        if left + 1 < k and heap[left + 1] > heap[largest]:
+            largest = left + 1
+        if largest == i:
+            return h
+        heap[largest], heap[i] = heap[i], heap[largest]
+        i = largest
 
 
 @numba.njit(cache=True, nogil=True)
-def _pass(sources: np.ndarray, ent_ptr: np.ndarray, ent_concept: np.ndarray, ent_rank: np.ndarray,
-          ent_bits: np.ndarray, ent_countries: np.ndarray, ent_mech: np.ndarray, post_ptr: np.ndarray,
-          post_ent: np.ndarray, rel_ptr: np.ndarray, rel_col: np.ndarray, rel_focus: np.ndarray,
-          focus_strong: np.ndarray, activity_not_different: np.ndarray, n_ranks: int, values: np.ndarray,
-          scores: np.ndarray, partner_ok: np.ndarray, skip_ptr: np.ndarray, skip_row: np.ndarray,
-          k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """For each source row: the keys of its best ``k`` partners (and of those later in the order), and how
-    many candidates it had. Compiled; reads only arrays (see ``_Inputs``)."""
+def _chunk(lo: int, hi: int, sources: np.ndarray, ent_ptr: np.ndarray, ent_concept: np.ndarray,
+           ent_rank: np.ndarray, ent_bits: np.ndarray, ent_countries: np.ndarray, ent_sizes: np.ndarray,
+           ent_mech: np.ndarray, post_ptr: np.ndarray, post_ent: np.ndarray, rel_ptr: np.ndarray,
+           rel_col: np.ndarray, rel_focus: np.ndarray, focus_strong: np.ndarray,
+           activity_not_different: np.ndarray, n_ranks: int, values: np.ndarray, scores: np.ndarray,
+           partner_ok: np.ndarray, skip_ptr: np.ndarray, skip_row: np.ndarray, k: int, full: np.ndarray,
+           full_total: np.ndarray, forward: np.ndarray, forward_total: np.ndarray) -> None:  # pragma: no cover
+    """The rows of ``sources[lo:hi]`` (see ``_pass``), with scratch arrays of its own."""
     n = partner_ok.shape[0]
     words = ent_countries.shape[1]
-    n_act = 3
-    full = np.full((sources.shape[0], k), -1, dtype=np.int64)
-    forward = np.full((sources.shape[0], k), -1, dtype=np.int64)
-    full_total = np.zeros(sources.shape[0], dtype=np.int64)
-    forward_total = np.zeros(sources.shape[0], dtype=np.int64)
     best = np.full(n, -1.0)
     best_code = np.zeros(n, dtype=np.int64)
     best_ea = np.zeros(n, dtype=np.int64)
@@ -196,7 +227,9 @@ def _pass(sources: np.ndarray, ent_ptr: np.ndarray, ent_concept: np.ndarray, ent
     flags = np.zeros(n, dtype=np.uint8)
     skip = np.zeros(n, dtype=np.bool_)
     touched = np.zeros(n, dtype=np.int64)
-    for si in range(sources.shape[0]):
+    heap = np.empty(k, dtype=np.int64)
+    fheap = np.empty(k, dtype=np.int64)
+    for si in range(lo, hi):
         a = sources[si]
         for x in range(skip_ptr[si], skip_ptr[si + 1]):
             skip[skip_row[x]] = True
@@ -221,7 +254,7 @@ def _pass(sources: np.ndarray, ent_ptr: np.ndarray, ent_concept: np.ndarray, ent
                     else:
                         ai = 2
                     rank = ra if ra > ent_rank[eb] else ent_rank[eb]
-                    code = (fi * n_act + ai) * n_ranks + rank
+                    code = (fi * 3 + ai) * n_ranks + rank
                     v = values[code]
                     f = np.uint8(0)
                     if ai == 0 and focus_strong[fi]:
@@ -243,21 +276,17 @@ def _pass(sources: np.ndarray, ent_ptr: np.ndarray, ent_concept: np.ndarray, ent
                             best_code[b] = code
                             best_ea[b] = ea
                             best_eb[b] = eb
-        keys = np.empty(nt, dtype=np.int64)
+        h = 0
+        fh = 0
         nf = 0
-        fkeys = np.empty(nt, dtype=np.int64)
         for t in range(nt):
             b = touched[t]
             ea = best_ea[b]
             eb = best_eb[b]
             s = 0
-            sa = 0
-            sb = 0
             for w in range(words):
-                s += _popcount(ent_countries[ea, w] & ent_countries[eb, w])
-                sa += _popcount(ent_countries[ea, w])
-                sb += _popcount(ent_countries[eb, w])
-            smaller = sa if sa < sb else sb
+                s += _ctpop(ent_countries[ea, w] & ent_countries[eb, w])  # type: ignore[call-arg]
+            smaller = min(ent_sizes[ea], ent_sizes[eb])
             milli = 0 if smaller == 0 else scores[best_code[b], s, smaller]
             if (flags[b] & 1) != 0 and s >= 2:
                 level = 1
@@ -266,21 +295,41 @@ def _pass(sources: np.ndarray, ent_ptr: np.ndarray, ent_concept: np.ndarray, ent
             else:
                 level = 3
             key = (np.int64(level) << 40) | (np.int64(1000 - milli) << 24) | np.int64(b)
-            keys[t] = key
+            h = _offer(heap, h, k, key)
             if b > a:
-                fkeys[nf] = key
                 nf += 1
+                fh = _offer(fheap, fh, k, key)
             best[b] = -1.0
             flags[b] = 0
         for x in range(skip_ptr[si], skip_ptr[si + 1]):
             skip[skip_row[x]] = False
         full_total[si] = nt
         forward_total[si] = nf
-        keys = np.sort(np.partition(keys, k - 1)[:k]) if nt > k else np.sort(keys)
-        full[si, :keys.shape[0]] = keys
-        fk = fkeys[:nf]
-        fk = np.sort(np.partition(fk, k - 1)[:k]) if nf > k else np.sort(fk)
-        forward[si, :fk.shape[0]] = fk
+        full[si, :h] = np.sort(heap[:h])
+        forward[si, :fh] = np.sort(fheap[:fh])
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _pass(sources: np.ndarray, ent_ptr: np.ndarray, ent_concept: np.ndarray, ent_rank: np.ndarray,
+          ent_bits: np.ndarray, ent_countries: np.ndarray, ent_sizes: np.ndarray, ent_mech: np.ndarray,
+          post_ptr: np.ndarray, post_ent: np.ndarray, rel_ptr: np.ndarray, rel_col: np.ndarray,
+          rel_focus: np.ndarray, focus_strong: np.ndarray, activity_not_different: np.ndarray, n_ranks: int,
+          values: np.ndarray, scores: np.ndarray, partner_ok: np.ndarray, skip_ptr: np.ndarray,
+          skip_row: np.ndarray, k: int,
+          chunks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
+    """For each source row: the keys of its best ``k`` partners (and of those later in the order), and how
+    many candidates it had. Compiled, in ``chunks`` of rows shared out over every core (the rows are
+    independent); reads only arrays."""
+    count = sources.shape[0]
+    full = np.full((count, k), -1, dtype=np.int64)
+    forward = np.full((count, k), -1, dtype=np.int64)
+    full_total = np.zeros(count, dtype=np.int64)
+    forward_total = np.zeros(count, dtype=np.int64)
+    for c in numba.prange(chunks):
+        _chunk(c * count // chunks, (c + 1) * count // chunks, sources, ent_ptr, ent_concept, ent_rank, ent_bits,
+               ent_countries, ent_sizes, ent_mech, post_ptr, post_ent, rel_ptr, rel_col, rel_focus, focus_strong,
+               activity_not_different, n_ranks, values, scores, partner_ok, skip_ptr, skip_row, k, full,
+               full_total, forward, forward_total)
     return full, full_total, forward, forward_total
 
 
@@ -353,6 +402,7 @@ class _Inputs:
         self.ent_rank = np.array(ent_rank, dtype=np.int64)
         self.ent_bits = np.array(ent_bits, dtype=np.uint64)
         self.ent_countries = np.array(ent_countries, dtype=np.uint64).reshape(len(ent_mech), words)
+        self.ent_sizes = np.array([sum(w.bit_count() for w in ws) for ws in ent_countries], dtype=np.int64)
         order = np.lexsort((self.ent_mech, self.ent_concept))  # by concept, then mechanism
         self.post_ent = order.astype(np.int64)
         self.post_ptr = np.searchsorted(self.ent_concept[order], np.arange(len(concepts) + 1)).astype(np.int64)
@@ -392,10 +442,12 @@ class _Inputs:
             skip_ptr.append(len(skip_row))
         post_ptr, post_ent = postings if postings is not None else (self.post_ptr, self.post_ent)
         return _pass(np.asarray(sources, dtype=np.int64), self.ent_ptr, self.ent_concept, self.ent_rank,
-                     self.ent_bits, self.ent_countries, self.ent_mech, post_ptr, post_ent, self.rel_ptr,
+                     self.ent_bits, self.ent_countries, self.ent_sizes, self.ent_mech, post_ptr, post_ent,
+                     self.rel_ptr,
                      self.rel_col, self.rel_focus, self.focus_strong, self.activity_not_different, len(RANK),
                      self.values, self.scores, ok, np.array(skip_ptr, dtype=np.int64),
-                     np.array(skip_row, dtype=np.int64), k)
+                     np.array(skip_row, dtype=np.int64), k,
+                     max(1, min(len(sources), 4 * numba.get_num_threads())))
 
 
 def _partners(by_pair: dict[frozenset[str], list[_T]]) -> dict[str, dict[str, list[_T]]]:
