@@ -15,8 +15,17 @@ import numpy as np
 import pytest
 
 from neaspec_kg.analysis import Analyst
-from neaspec_kg.analysis.duplication import LEVELS, _top_of_one, _top_pairs, duplication
-from neaspec_kg.analysis.pair_table import TABLE_K, PairTable, compute, pack, table_of, unpack, updated
+from neaspec_kg.analysis.duplication import LEVELS, Countries, _top_of_one, _top_pairs, duplication
+from neaspec_kg.analysis.pair_table import (
+    TABLE_K,
+    PairTable,
+    compute,
+    factors,
+    pack,
+    table_of,
+    unpack,
+    updated,
+)
 from neaspec_kg.build import build
 from neaspec_kg.config import PROJECT_ROOT, Paths
 from neaspec_kg.index import AnalysisIndex
@@ -67,6 +76,16 @@ def test_keys_pack_level_then_score_then_partner() -> None:
     """A key sorts pairs as ``_pair_sort_key`` does: level first, then the higher score, then the partner."""
     assert unpack(pack(1, 0.375, 42)) == (1, 0.375, 42)
     assert pack(0, 0.1, 9) < pack(1, 1.0, 0) < pack(1, 0.999, 0) < pack(1, 0.999, 1)
+
+
+def test_the_factor_table_is_the_methods_countries_factor() -> None:
+    """The score table's countries factor is ``Countries.factor``, double for double."""
+    table = factors(40)
+    for smaller in range(41):
+        for shared in range(smaller + 1):
+            a = {f"c{i}" for i in range(smaller)}
+            b = {f"c{i}" for i in range(shared)} | {f"d{i}" for i in range(smaller - shared)}
+            assert table[shared, smaller] == Countries(a, b, set()).factor, (shared, smaller)
 
 
 def test_real_data_rows_are_the_exhaustive_ranking(analyst: Analyst) -> None:

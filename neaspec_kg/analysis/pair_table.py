@@ -48,7 +48,6 @@ from numba.extending import intrinsic
 from neaspec_kg.analysis.duplication import (
     DEFAULT_MIN_EVIDENCE,
     LEVELS,
-    Countries,
     Work,
     _evidence_weight,
     compare,
@@ -140,30 +139,31 @@ def _weights(ix: AnalysisIndex, concepts: Sequence[str]) -> _Weights:
     return _Weights(tuple(focus), activity, evidence, focus_of)
 
 
-def _score_table(values: np.ndarray, countries: int) -> np.ndarray:
-    """``round(value * Countries.factor, 3)`` in thousandths, for every meeting value, shared count and smaller
-    side: vectorised, with Python's own ``round`` wherever ``rint`` could land on the other side of a half."""
+def factors(countries: int) -> np.ndarray:
+    """``Countries.factor`` for every shared count (rows) and smaller side (columns) up to ``countries``: the
+    same IEEE arithmetic (the share, halved under two shared countries), so the same doubles (a test holds it to
+    ``Countries.factor``)."""
     s = np.arange(countries + 1, dtype=np.float64)[:, None]
     m = np.arange(countries + 1, dtype=np.float64)[None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(m > 0, s / np.where(m > 0, m, 1.0), 0.0)
-    factor = np.where(s >= 2, share, share / 2)
+    share = s / np.where(m > 0, m, 1.0)
+    out: np.ndarray = np.where(m > 0, np.where(s >= 2, share, share / 2), 0.0)
+    return out
+
+
+def _score_table(values: np.ndarray, countries: int) -> np.ndarray:
+    """``round(value * factor, 3)`` in thousandths, for every meeting value, shared count and smaller side:
+    vectorised, with Python's own ``round`` wherever ``rint`` could land on the other side of a half."""
+    factor = factors(countries)
     raw = values[:, None, None] * factor[None, :, :]
     scaled = raw * 1000
     out = np.rint(scaled)
-    near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    possible = np.arange(countries + 1)[:, None] <= np.arange(countries + 1)[None, :]  # shared <= smaller
+    near_half = (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6) & possible[None, :, :]
     for idx in zip(*np.nonzero(near_half), strict=True):
         v, si, mi = (int(x) for x in idx)
-        out[v, si, mi] = round(round(float(values[v]) * _factor(si, mi), 3) * 1000)
+        out[v, si, mi] = round(round(float(values[v]) * float(factor[si, mi]), 3) * 1000)
     table: np.ndarray = np.clip(out, 0, 1000).astype(np.int16)
     return table
-
-
-def _factor(shared: int, smaller: int) -> float:
-    """``Countries.factor`` of two sides of ``smaller`` countries that share ``shared``."""
-    a = {f"c{i}" for i in range(smaller)}
-    b = {f"c{i}" for i in range(shared)} | {f"d{i}" for i in range(smaller - shared)}
-    return Countries(a, b, set()).factor
 
 
 # ---------------------------------------------------------------------------------------------- the compiled pass
@@ -376,7 +376,12 @@ class _Inputs:
                 scopes = frozenset(ix.evidence[i].scope for i in w.items)
                 key = (m, scopes)
                 if key not in memo:
-                    memo[key] = frozenset(countries_of(ix, w.items, m, None)[0])
+                    if not ix.has_coverage[r] and all(ix.owner(x) == m for x in scopes):
+                        # no component with its own coverage: every scope takes part as the mechanism does
+                        # (``countries_of``), which the index holds as its member row
+                        memo[key] = frozenset(ix.country_ids[i] for i in np.flatnonzero(ix.member_matrix[r]))
+                    else:
+                        memo[key] = frozenset(countries_of(ix, w.items, m, None)[0])
                 members = memo[key]
                 words_of = [0] * words
                 for x in members:
@@ -644,5 +649,5 @@ def explained(ix: AnalysisIndex, a: str, b: str, key: tuple[int, float]) -> Pair
     return answer
 
 
-__all__ = ["TABLE_K", "PairTable", "TableUnavailable", "compute", "explained", "pack", "table_of", "unpack",
+__all__ = ["TABLE_K", "PairTable", "TableUnavailable", "compute", "explained", "factors", "pack", "table_of", "unpack",
            "updated"]
