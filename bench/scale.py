@@ -308,10 +308,14 @@ def measure_pairs(ix: AnalysisIndex, n: int, args: argparse.Namespace) -> None:
     t_floor_dup, _ = timed(bounds_only, 3)
     t_dup, _ = timed(lambda: [duplication(ix, mechanism=m, limit=10) for m in picks], 3)
     print(row("duplicates of one (top 10, table)", t_dup / len(picks), t_floor_dup / len(picks)))
-    pool = np.array([ix.units[m].subregional for m in ix.mechanisms], dtype=bool)
-    t_floor_pairs, _ = timed(lambda: table.top_pairs(pool, 10), 5)
+
+    def rank_only() -> object:
+        table.ranking = None
+        return table.top_pairs(10)
+
+    t_floor_pairs, _ = timed(rank_only, 5)
     t_pairs, _ = timed(lambda: duplication(ix, limit=10), 5)
-    print(row("top-10 pairs (table)", t_pairs, t_floor_pairs) + "  (floor: the ranking without explanations)")
+    print(row("top-10 pairs (table)", t_pairs, t_floor_pairs) + "  (floor: ranking the rows, no explanations)")
     if n <= args.pairs_max:
         t_search, _ = timed(lambda: [_top_of_one(ix, m, limit=10, min_score=0.0, include_related=False,
                                                  table=False) for m in picks], 1)

@@ -534,24 +534,25 @@ def _top_pairs(ix: AnalysisIndex, *, limit: int, min_score: float, include_relat
                table: bool = True) -> DuplicationAnswer:
     """The top ``limit`` pairs of all mechanisms, exactly as the exhaustive ranking gives them: from the pair
     table where it holds them (every pair counted once, from its earlier mechanism), else by the bounded search."""
-    pool = np.array([include_related or ix.units[m].subregional for m in ix.mechanisms], dtype=bool)
-    pairs = _pairs_from_table(ix, pool, limit=limit, min_score=min_score) if table and not include_related else None
+    pairs = _pairs_from_table(ix, limit=limit, min_score=min_score) if table and not include_related else None
     if pairs is None:
+        pool = np.array([include_related or ix.units[m].subregional for m in ix.mechanisms], dtype=bool)
         sources = [m for m, keep in zip(ix.mechanisms, pool, strict=True) if keep]
         pairs = _search(ix, sources, pool, limit=limit, min_score=min_score, one_way=True)
     return DuplicationAnswer(mechanism=None, as_of=None, min_score=min_score, count=len(pairs), total=None,
                              pairs=pairs, context=[])
 
 
-def _pairs_from_table(ix: AnalysisIndex, pool: np.ndarray, *, limit: int, min_score: float) -> list[PairAnswer] | None:
-    """The top pairs of all from the table's forward rows, or None when it cannot answer: a ``limit`` beyond its
-    rows, or a ``min_score`` (a pair may then rank below a full row's last entry and still be wanted)."""
+def _pairs_from_table(ix: AnalysisIndex, *, limit: int, min_score: float) -> list[PairAnswer] | None:
+    """The top pairs of all from the table (its pool is the default one: the subregional mechanisms), or None
+    when it cannot answer: a ``limit`` beyond its rows, or a ``min_score`` (a pair may then rank below a full
+    row's last entry and still be wanted)."""
     from neaspec_kg.analysis.pair_table import explained, table_of
 
     t = table_of(ix)
     if t is None or limit > t.k or min_score > 0:
         return None
-    chosen = t.top_pairs(pool, limit)
+    chosen = t.top_pairs(limit)
     pairs = [explained(ix, ix.mechanisms[a], ix.mechanisms[b], (level, score)) for level, score, a, b in chosen]
     return None if any(p is None for p in pairs) else [p for p in pairs if p is not None]
 

@@ -338,7 +338,7 @@ class _Inputs:
     """The index as the compiled pass reads it (see the module docstring)."""
 
     def __init__(self, ix: AnalysisIndex) -> None:
-        self.mechanisms = list(ix.mechanisms)
+        self.mechanisms = ix.mechanisms  # the same list: pickled once with the index, compared by identity
         self.row = {m: i for i, m in enumerate(self.mechanisms)}
         profiles = {m: profile(ix, m, DEFAULT_MIN_EVIDENCE) for m in self.mechanisms}
         concepts = sorted(set(ix.thesaurus.concepts) | {c for p in profiles.values() for c in p})
@@ -485,7 +485,9 @@ class PairTable:
     forward_total: np.ndarray
     signatures: list[bytes]
     context: str
+    pool: np.ndarray  # the partners' pool (the subregional mechanisms)
     recomputed: int = 0  # rows computed by the pass that made this table (all, or those an update needed)
+    ranking: np.ndarray | None = None  # the best k pairs of all, as (level, score milli, row, row), on first use
 
     def row(self, ix: AnalysisIndex, mechanism: str) -> list[tuple[int, float, str]]:
         """(level index, score, partner IRI) of a mechanism's best partners, best first."""
@@ -496,18 +498,27 @@ class PairTable:
         """Whether the mechanism had more candidates than its row holds."""
         return bool(self.full_total[mechanism_row] > self.k)
 
-    def top_pairs(self, pool: np.ndarray, limit: int) -> list[tuple[int, float, int, int]]:
-        """The best ``limit`` pairs of all (level index, score, earlier row, later row), from the forward rows."""
-        rows = np.flatnonzero(pool)
-        keys = self.forward[rows]
-        valid = keys >= 0
-        flat = keys[valid]
-        owners = np.repeat(rows, valid.sum(axis=1))
-        level = flat >> _LEVEL_SHIFT
-        inverse = (flat >> _SCORE_SHIFT) & 0xFFFF
-        partner = flat & _ROW_MASK
-        order = np.lexsort((partner, owners, inverse, level))[:limit]
-        return [(int(level[i]), (1000 - int(inverse[i])) / 1000, int(owners[i]), int(partner[i])) for i in order]
+    def top_pairs(self, limit: int) -> list[tuple[int, float, int, int]]:
+        """The best ``limit`` (up to ``k``) pairs of all among the pool, (level index, score, earlier row, later
+        row): ranked once from the forward rows of the pool's mechanisms (a pair in the top ``limit`` of all is
+        in the top ``limit`` of its earlier mechanism), then read."""
+        if self.ranking is None:
+            rows = np.flatnonzero(self.pool)
+            keys = self.forward[rows]
+            valid = keys >= 0
+            flat = keys[valid]
+            owners = np.repeat(rows, valid.sum(axis=1)).astype(np.int64)
+            # (level, inverse score, earlier row, later row) in one int64: 3 + 10 + 24 + 24 bits
+            level_score = ((flat >> _LEVEL_SHIFT) << 10) | ((flat >> _SCORE_SHIFT) & 0x3FF)
+            order_key = (level_score << (2 * _SCORE_SHIFT)) | (owners << _SCORE_SHIFT) | (flat & _ROW_MASK)
+            best = order_key if len(order_key) <= self.k else np.partition(order_key, self.k - 1)[: self.k]
+            self.ranking = np.sort(best)
+        out = []
+        for key in self.ranking[:limit].tolist():
+            level_score = key >> (2 * _SCORE_SHIFT)
+            out.append((level_score >> 10, (1000 - (level_score & 0x3FF)) / 1000,
+                        (key >> _SCORE_SHIFT) & _ROW_MASK, key & _ROW_MASK))
+        return out
 
 
 def _merge_special(ix: AnalysisIndex, inputs: _Inputs, rows: Sequence[int], full: np.ndarray,
@@ -611,7 +622,7 @@ def updated(old: PairTable, ix: AnalysisIndex) -> PairTable:
         a_full, a_total, a_forward, a_ftotal = _rows(ix, inputs, again, k)
         full[again], full_total[again], forward[again], forward_total[again] = a_full, a_total, a_forward, a_ftotal
     table = PairTable(inputs.mechanisms, k, full, full_total, forward, forward_total, inputs.signatures,
-                      inputs.context)
+                      inputs.context, inputs.pool)
     table.recomputed = len(again)
     return table
 
@@ -620,7 +631,7 @@ def _from_inputs(ix: AnalysisIndex, inputs: _Inputs, k: int) -> PairTable:
     rows = list(range(len(inputs.mechanisms)))
     full, full_total, forward, forward_total = _rows(ix, inputs, rows, k)
     table = PairTable(inputs.mechanisms, k, full, full_total, forward, forward_total, inputs.signatures,
-                      inputs.context)
+                      inputs.context, inputs.pool)
     table.recomputed = len(rows)
     return table
 
@@ -628,7 +639,7 @@ def _from_inputs(ix: AnalysisIndex, inputs: _Inputs, k: int) -> PairTable:
 def table_of(ix: AnalysisIndex) -> PairTable | None:
     """The index's table, computed on first use and kept with it (``cached_index`` saves it in the index file)."""
     table = getattr(ix, "pair_table", None)
-    if isinstance(table, PairTable) and table.mechanisms == ix.mechanisms:
+    if isinstance(table, PairTable) and (table.mechanisms is ix.mechanisms or table.mechanisms == ix.mechanisms):
         return table
     try:
         table = compute(ix)
