@@ -195,6 +195,9 @@ def test_shapes_that_read_further_are_validated_whole(tmp_path: Path) -> None:
         "sparql": "ex:S sh:targetClass ex:A ; sh:sparql [ sh:select \"SELECT $this WHERE {}\" ] .",
         "sequence path": "ex:S sh:targetClass ex:A ; sh:property [ sh:path ( ex:p ex:q ) ; sh:minCount 1 ] .",
         "target node": "ex:S sh:targetNode ex:a ; sh:property [ sh:path ex:p ; sh:minCount 1 ] .",
+        "rule": "ex:S sh:targetClass ex:A ; sh:rule [ a sh:TripleRule ] .",
+        "dash": "ex:S sh:targetClass ex:A ; sh:property [ sh:path ex:p ; "
+                "<http://datashapes.org/dash#uniqueValueForClass> ex:A ] .",
         "inverse further": "ex:S sh:targetClass ex:A ; sh:property [ sh:path ex:p ; "
                            "sh:node [ sh:property [ sh:path [ sh:inversePath ex:q ] ; sh:minCount 1 ] ] ] .",
     }
