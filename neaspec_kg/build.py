@@ -537,15 +537,15 @@ class _Scan:
         return graphs
 
     def check_provenance(self, store: ox.Store, data_files: list[Path]) -> None:
-        """Every data file's triples sit in graphs of catalogued sources (typed so by a data file). If not,
-        the files are read again to name the first offending triple in file order, as a check of the parsed
-        files in order (``_first_provenance_error``) would."""
+        """Every data file's triples sit in graphs of catalogued sources (typed so by a data file: in one of
+        their graphs, since no data file states anything outside one). If not, the files are read again to
+        name the first offending triple in file order (``_first_provenance_error``)."""
         sources = {_v(q.subject) for c in SOURCE_CLASSES
                    for q in store.quads_for_pattern(None, RDF_TYPE, ox.NamedNode(c), None)
                    if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value != ONTOLOGY_GRAPH}
         if all(isinstance(g, ox.NamedNode) and g.value in sources for _path, graphs in self.graphs for g in graphs):
             return
-        _first_provenance_error(data_files, sources)
+        _first_provenance_error(data_files)
 
     def dangling(self, store: ox.Store) -> list[tuple[str, str]]:
         """(subject, IRI) for each reference to an IRI of ours that nothing types, in order."""
@@ -556,9 +556,12 @@ class _Scan:
                        if not isinstance(q.graph_name, ox.DefaultGraph)})
 
 
-def _first_provenance_error(data_files: list[Path], sources: set[str]) -> None:
+def _first_provenance_error(data_files: list[Path]) -> None:
     """Raise the ProvenanceError for the first triple, in file order, outside any graph or in a graph that is
-    no catalogued source; runs only when there is one, so it may parse the files again."""
+    no catalogued source (typed so anywhere in a data file, as before). Runs only when there is one, so it
+    parses the files again rather than keep them."""
+    sources = {_v(q.subject) for path in data_files for q in _parse(path, ox.RdfFormat.TRIG)
+               if q.predicate == RDF_TYPE and _v(q.object) in SOURCE_CLASSES}
     for path in data_files:
         parsed = _parse(path, ox.RdfFormat.TRIG)
         first_default: ox.Quad | None = None

@@ -216,3 +216,17 @@ def test_shapes_that_read_further_are_validated_whole(tmp_path: Path) -> None:
                     format=ox.RdfFormat.TURTLE)
     whole = validate_merge(store, shapes, size=0)
     assert whole and validate_merge(store, shapes, size=1) == whole
+
+
+def test_a_source_typed_outside_any_graph_is_reported_where_it_is_typed(data_copy: Paths) -> None:
+    """A file using a source's graph comes first; the source is typed outside any graph in a later file. The
+    error names that triple (as a check of every parsed file in order does), not the graph's first use."""
+    source = "https://example.org/typed-outside"
+    (data_copy.data_dir / "aa-uses.trig").write_text(
+        f"<{source}> {{ <https://w3id.org/neaspec-kg/id/country/KOR> "
+        "<http://www.w3.org/2000/01/rdf-schema#comment> \"x\" . }\n", encoding="utf-8")
+    typed = data_copy.data_dir / "zz-types.trig"
+    typed.write_text(f"\n<{source}> a <https://w3id.org/neaspec-kg/ontology#EditorialSource> .\n", encoding="utf-8")
+    with pytest.raises(ProvenanceError, match="outside any GRAPH") as info:
+        build(data_copy, use_cache=False)
+    assert info.value.location.file == typed and info.value.location.line == 2
