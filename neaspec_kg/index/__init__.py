@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -660,6 +661,11 @@ def _write_index(path: Path, index: AnalysisIndex) -> None:
         pass  # a read-only cache is no reason to refuse an answer
 
 
+#: the indexes this process has handed out and still holds, by build digest: the base of an update is taken
+#: from here when a server that holds it rebuilds (reading it from disk is most of an update's time)
+_held: weakref.WeakValueDictionary[str, AnalysisIndex] = weakref.WeakValueDictionary()
+
+
 def cached_index(store: SparqlStore, sources: SourceIndex | None = None) -> AnalysisIndex:
     """The analysis index of a store, built once per validated build and kept beside the build cache.
 
@@ -681,17 +687,18 @@ def cached_index(store: SparqlStore, sources: SourceIndex | None = None) -> Anal
     path = _index_path(cache_dir, digest)
     index = _read_index(path)
     if index is not None:
+        _held[digest] = index
         return index
     started = time.perf_counter()
     update.last.clear()
     base_index: AnalysisIndex | None = None  # the index of the build this one was made from, when updated
-    found = update.changes_since(cache_dir, digest, lambda d: _index_path(cache_dir, d).exists())
+    found = update.changes_since(cache_dir, digest, lambda d: d in _held or _index_path(cache_dir, d).exists())
     if isinstance(found, str):
         reason = found
     else:
         base, triples = found
         update.last["base"] = base
-        base_index = _read_index(_index_path(cache_dir, base))
+        base_index = _held.get(base) or _read_index(_index_path(cache_dir, base))
         made = update.updated(base_index, store, triples) if base_index else "the earlier index is unreadable"
         if isinstance(made, AnalysisIndex):
             index, reason = made, ""
@@ -705,4 +712,5 @@ def cached_index(store: SparqlStore, sources: SourceIndex | None = None) -> Anal
     # was extracted whole); anything else kept per build and derived from the index can be updated from the
     # pair before the index is written.
     _write_index(path, index)
+    _held[digest] = index
     return index

@@ -19,8 +19,8 @@ their own, extracted again when their own node changed.
 Where an update cannot be bounded this way the index is extracted whole, and ``last["reason"]`` says why:
 
 - a changed fact about a concept, a country, a modality or another vocabulary term (every group may read
-  its label, its place in the thesaurus or in the role hierarchy), or a thesaurus or document link
-  (skos:broader, skos:related, skos:broadMatch, nk:documentDate, dcterms:isPartOf);
+  its label, its place in the thesaurus or in the role hierarchy), or a thesaurus link on any node
+  (skos:broader, skos:related, skos:broadMatch);
 - a changed catalogue entry of a source the base index knows (a source's label orders the texts of every
   item it states; its date dates every claim): new sources (a mechanism added with its own) and sources taken
   out are fine;
@@ -57,13 +57,15 @@ SHARED_CLASSES = frozenset({NK + c for c in ("FocusArea", "ThematicArea", "Speci
                                              "Verdict", "MechanismKind")}
                            | {SKOS + "Concept", SKOS + "ConceptScheme"})
 SOURCE_CLASSES = frozenset(NK + c for c in ("DocumentPart", "WebSource", "EditorialSource", "Document"))
-#: links among shared things (the thesaurus, the role hierarchy, a source's document and date)
-SHARED_PREDICATES = frozenset({SKOS + "broader", SKOS + "related", SKOS + "broadMatch", NK + "documentDate",
-                               "http://purl.org/dc/terms/isPartOf"})
+#: links among shared terms (the thesaurus, the role hierarchy), whatever the type of the node stating them
+#: (a source's document and date are judged as a change to its catalogue entry)
+SHARED_PREDICATES = frozenset({SKOS + "broader", SKOS + "related", SKOS + "broadMatch"})
 #: how many changes records back a kept index may be
 MAX_STEPS = 8
-#: above this share of the mechanisms touched, the index is extracted whole
+#: above this share of the mechanisms touched, the index is extracted whole (about as quick then)...
 MAX_SHARE = 0.2
+#: ... unless they are no more than this many
+ALWAYS_UPDATE = 64
 
 Triple = tuple[str, str, str | None]
 #: an IRI no graph holds, so that a restriction to no nodes is one to nothing, not to everything
@@ -158,7 +160,7 @@ def updated(old: AnalysisIndex, store: SparqlStore, triples: list[Triple]) -> An
     relevant = [(s, p, o) for s, p, o in triples if (p in terms and p != RDF_TYPE) or (p == RDF_TYPE and o in terms)]
     for s, p, _ in relevant:
         if p in SHARED_PREDICATES:
-            return f"<{p}> changed on {s}: a link among shared terms or sources"
+            return f"<{p}> changed on {s}: a link among shared terms"
     subjects = {s for s, _, _ in relevant}
     nodes = subjects | {o for _, _, o in relevant if o}
     rows = _rows(store, "index-affected", "node", nodes)
@@ -200,7 +202,7 @@ def updated(old: AnalysisIndex, store: SparqlStore, triples: list[Triple]) -> An
             groups.add(old_group(ev.owner))
     new_mechanisms = {r["owner"] for r in rows if r.get("owner")} - old.mech_row.keys()
     mechanisms = len(groups & old.mech_row.keys()) + len(new_mechanisms)
-    if mechanisms > max(64, MAX_SHARE * len(old.mechanisms)):
+    if mechanisms > max(ALWAYS_UPDATE, MAX_SHARE * len(old.mechanisms)):
         return f"the change touches {mechanisms} of {len(old.mechanisms)} mechanisms"
 
     ix = AnalysisIndex.__new__(AnalysisIndex)
