@@ -47,7 +47,7 @@ def _plain(x: Any) -> Any:
 def _dump(ix: AnalysisIndex) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in vars(ix).items():
-        if name in ARRAYS:
+        if name in ARRAYS or name == "pair_table":  # the duplication table: held to its own standard below
             continue
         if name == "sources":
             out[name] = _plain(dict(sorted(value.by_iri.items())))
@@ -152,7 +152,22 @@ def assert_updated(ws: Workspace) -> tuple[AnalysisIndex, float, float]:
     assert_same_index(cached_index(store), AnalysisIndex(store))  # as written and read back, not made again
     assert update.last["how"] == "updated"
     assert_same_index(index, full)
+    assert_table_updated(index, full)
     return index, took, full_took
+
+
+def assert_table_updated(index: AnalysisIndex, full: AnalysisIndex) -> None:
+    """The index came with its duplication pair table, made from the base build's table (only the rows the
+    change needs computed again) and equal, row for row, to the table computed from scratch."""
+    from neaspec_kg.analysis.pair_table import PairTable, compute
+
+    table = getattr(index, "pair_table", None)
+    assert isinstance(table, PairTable), "cached_index keeps the pair table with the index"
+    again = compute(full)
+    assert table.mechanisms == again.mechanisms
+    assert np.array_equal(table.full, again.full) and np.array_equal(table.forward, again.forward)
+    assert table.recomputed < len(again.mechanisms) or len(again.mechanisms) <= 16, \
+        f"updated, not computed again: {table.recomputed} of {len(again.mechanisms)} rows"
 
 
 def assert_extracted(ws: Workspace, because: str) -> None:

@@ -649,6 +649,17 @@ def table_of(ix: AnalysisIndex) -> PairTable | None:
     return table
 
 
+def attach(ix: AnalysisIndex, base: AnalysisIndex | None = None) -> None:
+    """Give an index its table before it is written to its file (``cached_index``), so that it is computed
+    once per build: updated from the table of ``base`` (the build this one was made from) when it has one,
+    else computed. Data the table cannot pack leaves the index without one (the search answers)."""
+    old = getattr(base, "pair_table", None) if base is not None else None
+    try:
+        ix.pair_table = updated(old, ix) if isinstance(old, PairTable) else compute(ix)  # type: ignore[attr-defined]
+    except TableUnavailable:
+        return
+
+
 def explained(ix: AnalysisIndex, a: str, b: str, key: tuple[int, float]) -> PairAnswer | None:
     """The full comparison of a pair the table ranks, or None if it does not agree with the table: a stale or
     wrong table must not silently reorder an answer (the caller then searches instead)."""
@@ -660,5 +671,6 @@ def explained(ix: AnalysisIndex, a: str, b: str, key: tuple[int, float]) -> Pair
     return answer
 
 
-__all__ = ["TABLE_K", "PairTable", "TableUnavailable", "compute", "explained", "factors", "pack", "table_of", "unpack",
+__all__ = ["TABLE_K", "PairTable", "TableUnavailable", "attach", "compute", "explained", "factors", "pack", "table_of",
+           "unpack",
            "updated"]

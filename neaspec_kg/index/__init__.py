@@ -708,9 +708,11 @@ def cached_index(store: SparqlStore, sources: SourceIndex | None = None) -> Anal
         index = AnalysisIndex(store, sources)
     update.last.update(how="updated" if base_index else "extracted", reason=reason,
                        seconds=round(time.perf_counter() - started, 3))
-    # Here both are at hand: `index` (this build's) and `base_index` (the base build's, or None when this one
-    # was extracted whole); anything else kept per build and derived from the index can be updated from the
-    # pair before the index is written.
+    # the duplication pair table is derived from the index and kept in its file: updated from the base build's
+    # table where there is one, else computed (imported here: the analyses sit above the index)
+    from neaspec_kg.analysis.pair_table import attach
+
+    attach(index, base_index)
     _write_index(path, index)
     _held[digest] = index
     return index
