@@ -68,7 +68,7 @@ def check(request: Request, s: Service,
           countries: Annotated[str | None, Query(max_length=200)] = None,
           proposer: Annotated[str | None, Query(max_length=80)] = None,
           lang: Annotated[str, Query(max_length=10)] = "en",
-          format: Annotated[str, Query(pattern="^(html|matches.csv|proposals.csv)$",
+          format: Annotated[str, Query(pattern=r"^(html|matches\.csv|proposals\.csv)$",
                                        description="the page, or one of its two tables as CSV")] = "html",
           ) -> Response:
     lang = language(lang)

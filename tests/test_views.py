@@ -660,6 +660,11 @@ def test_check_page_tables_download_as_csv(http: httpx.Client, analyst: Analyst)
     assert [int(p["order"]) for p in proposals] == [p.order for p in analyst.proposals().proposals]
     missing = http.get("/check", params={"format": "matches.csv"})
     assert missing.status_code == 400 and missing.headers["content-type"].startswith("application/problem+json")
+    # the format is one of three names, not a pattern with a wildcard: "matches<any character>csv" (found by
+    # schemathesis, with a character outside Latin-1 that broke the download's header) is refused
+    for odd in ("matchesXcsv", "matches\U0008d4c6csv", "proposals_csv"):
+        wrong = http.get("/check", params={**params, "format": odd})
+        assert wrong.status_code == 422 and "format" in wrong.text, odd
 
 
 def test_timeline_draws_every_disputed_date_with_its_sources(http: httpx.Client, browser: Browser,
