@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from neaspec_kg.config import PROJECT_ROOT, Paths
 from neaspec_kg.errors import NeaspecKgError, ProvenanceError, ValidationError
 from neaspec_kg.namespaces import ONTOLOGY_GRAPH
 from neaspec_kg.validation import CHUNK_ENV, Reach, reach, validate_merge
+from tests.synthetic import synthetic_data as make_synthetic
 
 SMALL = "37"  # focus nodes per chunk: small enough that every kind of node spans several chunks
 #: focus node, path, message, severity, value, shape, and (file name, line) of each location
@@ -58,12 +58,7 @@ def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
 
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sys.path.insert(0, str(PROJECT_ROOT))
-    from bench.synth import generate
-
-    out = tmp_path_factory.mktemp("synth200") / "data"
-    generate(200, out, seed=5)
-    return out
+    return make_synthetic(tmp_path_factory, 200, seed=5)
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ two files) and on a synthetic graph of 150 mechanisms (bench/synth.py)."""
 from __future__ import annotations
 
 import re
-import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,8 @@ from neaspec_kg.build import STORE_SUFFIX, ValidatedGraph, _memory_store, _summa
 from neaspec_kg.cli import main
 from neaspec_kg.config import PROJECT_ROOT, Paths
 from neaspec_kg.errors import NeaspecKgError
+from tests.synthetic import synthetic_data as make_synthetic
+from tests.synthetic import workspace
 
 
 def _without_blank_nodes(quads: Iterator[ox.Quad]) -> tuple[set[ox.Quad], int]:
@@ -61,24 +61,14 @@ class Workspace:
 
 
 def _workspace(tmp: Path, data: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    shutil.copytree(data, tmp / "data")
-    shutil.copytree(PROJECT_ROOT / "ontology", tmp / "ontology")
-    monkeypatch.setenv("NEASPEC_KG_CACHE", str(tmp / "cache"))
-    monkeypatch.delenv("CI", raising=False)
-    monkeypatch.delenv("NEASPEC_KG_FULL_VALIDATION", raising=False)
-    ws = Workspace(Paths(ontology_dir=tmp / "ontology", data_dir=tmp / "data"), tmp / "cache")
+    ws = Workspace(workspace(tmp, data, monkeypatch), tmp / "cache")
     assert build(ws.paths).how == "full"
     return ws
 
 
 @pytest.fixture(scope="module")
 def synthetic_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sys.path.insert(0, str(PROJECT_ROOT))
-    from bench.synth import generate
-
-    out = tmp_path_factory.mktemp("synth150") / "data"
-    generate(150, out, seed=11)
-    return out
+    return make_synthetic(tmp_path_factory, 150, seed=11)
 
 
 @pytest.fixture

@@ -11,8 +11,6 @@ synthetic graph of 200 mechanisms (bench/synth.py) and on the real data."""
 from __future__ import annotations
 
 import re
-import shutil
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, fields, is_dataclass
@@ -26,6 +24,8 @@ from neaspec_kg.build import ValidatedGraph, build
 from neaspec_kg.config import PROJECT_ROOT, Paths
 from neaspec_kg.index import AnalysisIndex, cached_index, update
 from neaspec_kg.store import OxigraphStore
+from tests.synthetic import synthetic_data as make_synthetic
+from tests.synthetic import workspace
 
 ARRAYS = ("work_matrix", "direct", "modality_bits", "relation", "member_matrix", "member_sizes", "has_coverage")
 
@@ -105,12 +105,7 @@ class Workspace:
 
 
 def _workspace(tmp: Path, data: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
-    shutil.copytree(data, tmp / "data")
-    shutil.copytree(PROJECT_ROOT / "ontology", tmp / "ontology")
-    monkeypatch.setenv("NEASPEC_KG_CACHE", str(tmp / "cache"))
-    monkeypatch.delenv("CI", raising=False)
-    monkeypatch.delenv("NEASPEC_KG_FULL_VALIDATION", raising=False)
-    ws = Workspace(Paths(ontology_dir=tmp / "ontology", data_dir=tmp / "data"), tmp / "cache")
+    ws = Workspace(workspace(tmp, data, monkeypatch), tmp / "cache")
     graph = build(ws.paths)
     assert graph.how == "full"
     cached_index(OxigraphStore(graph))  # the base build's index, kept
@@ -120,12 +115,7 @@ def _workspace(tmp: Path, data: Path, monkeypatch: pytest.MonkeyPatch) -> Worksp
 
 @pytest.fixture(scope="module")
 def synthetic_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sys.path.insert(0, str(PROJECT_ROOT))
-    from bench.synth import generate
-
-    out = tmp_path_factory.mktemp("synth200") / "data"
-    generate(200, out, seed=11)
-    return out
+    return make_synthetic(tmp_path_factory, 200, seed=11)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -30,16 +29,12 @@ from neaspec_kg.build import build
 from neaspec_kg.config import PROJECT_ROOT, Paths
 from neaspec_kg.index import AnalysisIndex
 from neaspec_kg.store import OxigraphStore
+from tests.synthetic import synthetic_data as make_synthetic
 
 
 @pytest.fixture(scope="module")
 def synthetic_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sys.path.insert(0, str(PROJECT_ROOT))
-    from bench.synth import generate
-
-    out = tmp_path_factory.mktemp("synth300") / "data"
-    generate(300, out, seed=5)
-    return out
+    return make_synthetic(tmp_path_factory, 300, seed=5)
 
 
 def _index(data: Path) -> AnalysisIndex:

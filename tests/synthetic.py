@@ -1,0 +1,35 @@
+"""Synthetic data and throw-away workspaces for the tests of builds, indexes and tables at some size.
+
+One place for what four test modules need: data from ``bench/synth.py`` (deterministic for a seed) written once
+per module, and a workspace (a copy of data and ontology with a private cache, outside CI's full validation)
+where a test may edit files and rebuild."""
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from neaspec_kg.config import PROJECT_ROOT, Paths
+
+
+def synthetic_data(factory: pytest.TempPathFactory, mechanisms: int, seed: int) -> Path:
+    """A data folder of ``mechanisms`` synthetic mechanisms."""
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from bench.synth import generate
+
+    out = factory.mktemp(f"synth{mechanisms}") / "data"
+    generate(mechanisms, out, seed=seed)
+    return out
+
+
+def workspace(tmp: Path, data: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
+    """Copies of ``data`` and the ontology under ``tmp``, with the build cache at ``tmp/cache`` and the
+    incremental rebuilds that CI and ``NEASPEC_KG_FULL_VALIDATION`` would turn off allowed."""
+    shutil.copytree(data, tmp / "data")
+    shutil.copytree(PROJECT_ROOT / "ontology", tmp / "ontology")
+    monkeypatch.setenv("NEASPEC_KG_CACHE", str(tmp / "cache"))
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("NEASPEC_KG_FULL_VALIDATION", raising=False)
+    return Paths(ontology_dir=tmp / "ontology", data_dir=tmp / "data")
