@@ -52,7 +52,7 @@ bench: install
 
 ## how the build, the index and the analyses grow with the number of mechanisms (prints medians and floors)
 bench-scale: install
-	$(BIN)/python bench/scale.py --sizes 1000 10000 --validate-max 10000 --pairs-max 10000
+	$(BIN)/python bench/scale.py --sizes 1000 10000
 
 ## re-extract the interface strings and merge them into the zh/ja/ko/ru catalogues (then translate the new ones;
 ## tests/test_i18n.py names any left untranslated)
