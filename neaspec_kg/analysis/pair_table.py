@@ -150,18 +150,19 @@ def factors(countries: int) -> np.ndarray:
     return out
 
 
-def _score_table(values: np.ndarray, countries: int) -> np.ndarray:
-    """``round(value * factor, 3)`` in thousandths, for every meeting value, shared count and smaller side:
-    vectorised, with Python's own ``round`` wherever ``rint`` could land on the other side of a half."""
+def _score_table(values: np.ndarray, countries: int, coordination: float = 1.0) -> np.ndarray:
+    """``round(value * factor * coordination, 3)`` in thousandths (``compare``'s arithmetic, in its order), for
+    every meeting value, shared count and smaller side: vectorised, with Python's own ``round`` wherever
+    ``rint`` could land on the other side of a half."""
     factor = factors(countries)
-    raw = values[:, None, None] * factor[None, :, :]
+    raw = values[:, None, None] * factor[None, :, :] * coordination
     scaled = raw * 1000
     out = np.rint(scaled)
     possible = np.arange(countries + 1)[:, None] <= np.arange(countries + 1)[None, :]  # shared <= smaller
     near_half = (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6) & possible[None, :, :]
     for idx in zip(*np.nonzero(near_half), strict=True):
         v, si, mi = (int(x) for x in idx)
-        out[v, si, mi] = round(round(float(values[v]) * float(factor[si, mi]), 3) * 1000)
+        out[v, si, mi] = round(round(float(values[v]) * float(factor[si, mi]) * coordination, 3) * 1000)
     table: np.ndarray = np.clip(out, 0, 1000).astype(np.int16)
     return table
 
@@ -215,7 +216,8 @@ def _chunk(lo: int, hi: int, sources: np.ndarray, ent_ptr: np.ndarray, ent_conce
            ent_mech: np.ndarray, post_ptr: np.ndarray, post_ent: np.ndarray, rel_ptr: np.ndarray,
            rel_col: np.ndarray, rel_focus: np.ndarray, focus_strong: np.ndarray,
            activity_not_different: np.ndarray, n_ranks: int, values: np.ndarray, scores: np.ndarray,
-           partner_ok: np.ndarray, skip_ptr: np.ndarray, skip_row: np.ndarray, k: int, full: np.ndarray,
+           scores_half: np.ndarray, partner_ok: np.ndarray, skip_ptr: np.ndarray, skip_row: np.ndarray,
+           skip_kind: np.ndarray, k: int, full: np.ndarray,
            full_total: np.ndarray, forward: np.ndarray, forward_total: np.ndarray) -> None:  # pragma: no cover
     """The rows of ``sources[lo:hi]`` (see ``_pass``), with scratch arrays of its own."""
     n = partner_ok.shape[0]
@@ -225,14 +227,14 @@ def _chunk(lo: int, hi: int, sources: np.ndarray, ent_ptr: np.ndarray, ent_conce
     best_ea = np.zeros(n, dtype=np.int64)
     best_eb = np.zeros(n, dtype=np.int64)
     flags = np.zeros(n, dtype=np.uint8)
-    skip = np.zeros(n, dtype=np.bool_)
+    mark = np.zeros(n, dtype=np.uint8)  # 1: compared in full elsewhere; 2: coordinated (a delivered engagement)
     touched = np.zeros(n, dtype=np.int64)
     heap = np.empty(k, dtype=np.int64)
     fheap = np.empty(k, dtype=np.int64)
     for si in range(lo, hi):
         a = sources[si]
         for x in range(skip_ptr[si], skip_ptr[si + 1]):
-            skip[skip_row[x]] = True
+            mark[skip_row[x]] = skip_kind[x]
         nt = 0
         for ea in range(ent_ptr[a], ent_ptr[a + 1]):
             ca = ent_concept[ea]
@@ -244,7 +246,7 @@ def _chunk(lo: int, hi: int, sources: np.ndarray, ent_ptr: np.ndarray, ent_conce
                 for pi in range(post_ptr[cb], post_ptr[cb + 1]):
                     eb = post_ent[pi]
                     b = ent_mech[eb]
-                    if b == a or not partner_ok[b] or skip[b]:
+                    if b == a or not partner_ok[b] or mark[b] == 1:
                         continue
                     bb = ent_bits[eb]
                     if (ba & bb) != 0:
@@ -287,9 +289,15 @@ def _chunk(lo: int, hi: int, sources: np.ndarray, ent_ptr: np.ndarray, ent_conce
             for w in range(words):
                 s += _ctpop(ent_countries[ea, w] & ent_countries[eb, w])  # type: ignore[call-arg]
             smaller = min(ent_sizes[ea], ent_sizes[eb])
-            milli = 0 if smaller == 0 else scores[best_code[b], s, smaller]
+            coordinated = mark[b] == 2
+            if smaller == 0:
+                milli = 0
+            elif coordinated:  # halved, and a risk is coordinated work (``compare``, ``level_of``)
+                milli = scores_half[best_code[b], s, smaller]
+            else:
+                milli = scores[best_code[b], s, smaller]
             if (flags[b] & 1) != 0 and s >= 2:
-                level = 1
+                level = 2 if coordinated else 1
             elif (flags[b] & 2) == 0:
                 level = 4
             else:
@@ -302,7 +310,7 @@ def _chunk(lo: int, hi: int, sources: np.ndarray, ent_ptr: np.ndarray, ent_conce
             best[b] = -1.0
             flags[b] = 0
         for x in range(skip_ptr[si], skip_ptr[si + 1]):
-            skip[skip_row[x]] = False
+            mark[skip_row[x]] = 0
         full_total[si] = nt
         forward_total[si] = nf
         full[si, :h] = np.sort(heap[:h])
@@ -314,8 +322,8 @@ def _pass(sources: np.ndarray, ent_ptr: np.ndarray, ent_concept: np.ndarray, ent
           ent_bits: np.ndarray, ent_countries: np.ndarray, ent_sizes: np.ndarray, ent_mech: np.ndarray,
           post_ptr: np.ndarray, post_ent: np.ndarray, rel_ptr: np.ndarray, rel_col: np.ndarray,
           rel_focus: np.ndarray, focus_strong: np.ndarray, activity_not_different: np.ndarray, n_ranks: int,
-          values: np.ndarray, scores: np.ndarray, partner_ok: np.ndarray, skip_ptr: np.ndarray,
-          skip_row: np.ndarray, k: int,
+          values: np.ndarray, scores: np.ndarray, scores_half: np.ndarray, partner_ok: np.ndarray,
+          skip_ptr: np.ndarray, skip_row: np.ndarray, skip_kind: np.ndarray, k: int,
           chunks: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover
     """For each source row: the keys of its best ``k`` partners (and of those later in the order), and how
     many candidates it had. Compiled, in ``chunks`` of rows shared out over every core (the rows are
@@ -328,7 +336,8 @@ def _pass(sources: np.ndarray, ent_ptr: np.ndarray, ent_concept: np.ndarray, ent
     for c in numba.prange(chunks):
         _chunk(c * count // chunks, (c + 1) * count // chunks, sources, ent_ptr, ent_concept, ent_rank, ent_bits,
                ent_countries, ent_sizes, ent_mech, post_ptr, post_ent, rel_ptr, rel_col, rel_focus, focus_strong,
-               activity_not_different, n_ranks, values, scores, partner_ok, skip_ptr, skip_row, k, full,
+               activity_not_different, n_ranks, values, scores, scores_half, partner_ok, skip_ptr, skip_row,
+               skip_kind, k, full,
                full_total, forward, forward_total)
     return full, full_total, forward, forward_total
 
@@ -427,10 +436,14 @@ class _Inputs:
         self.activity_not_different = np.array([w != 0.3 for w in self.weights.activity], dtype=np.bool_)
         self.values = self.weights.values
         self.scores = _score_table(self.values, len(countries))
+        self.scores_half = _score_table(self.values, len(countries), 0.5)
+        # pairs the note judges and a part with its whole are compared in full; a delivered engagement only
+        # makes the pair coordinated (halved, a risk read as coordinated work), which the pass applies itself;
+        # a proposed one leaves the pair as it is
         self.special: dict[str, set[str]] = {m: set() for m in self.mechanisms}
+        self.coordinated: dict[str, set[str]] = {
+            m: {p for p, es in engaged.get(m, {}).items() if any(e.delivered for e in es)} for m in self.mechanisms}
         for m in self.mechanisms:
-            # an engagement only matters once delivered (coordination); a proposed one leaves the pair as it is
-            self.special[m] |= {p for p, es in engaged.get(m, {}).items() if any(e.delivered for e in es)}
             self.special[m] |= set(judged.get(m, {}))
             wider = ix.units[m].wider
             if wider in self.row:
@@ -441,17 +454,22 @@ class _Inputs:
             postings: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, ...]:
         """The compiled pass for the mechanisms at ``sources`` (rows), partners limited to ``partner_ok``."""
         ok = self.pool if partner_ok is None else partner_ok
-        skip_ptr, skip_row = [0], []
+        skip_ptr, skip_row, skip_kind = [0], [], []
         for r in sources:
-            skip_row.extend(sorted(self.row[p] for p in self.special[self.mechanisms[r]] if p in self.row))
+            m = self.mechanisms[r]
+            marks = {self.row[p]: 2 for p in self.coordinated[m] if p in self.row}
+            marks.update({self.row[p]: 1 for p in self.special[m] if p in self.row})
+            for row in sorted(marks):
+                skip_row.append(row)
+                skip_kind.append(marks[row])
             skip_ptr.append(len(skip_row))
         post_ptr, post_ent = postings if postings is not None else (self.post_ptr, self.post_ent)
         return _pass(np.asarray(sources, dtype=np.int64), self.ent_ptr, self.ent_concept, self.ent_rank,
                      self.ent_bits, self.ent_countries, self.ent_sizes, self.ent_mech, post_ptr, post_ent,
                      self.rel_ptr,
                      self.rel_col, self.rel_focus, self.focus_strong, self.activity_not_different, len(RANK),
-                     self.values, self.scores, ok, np.array(skip_ptr, dtype=np.int64),
-                     np.array(skip_row, dtype=np.int64), k,
+                     self.values, self.scores, self.scores_half, ok, np.array(skip_ptr, dtype=np.int64),
+                     np.array(skip_row, dtype=np.int64), np.array(skip_kind, dtype=np.uint8), k,
                      max(1, min(len(sources), 4 * numba.get_num_threads())))
 
 
