@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,20 @@ def workspace(tmp: Path, data: Path, monkeypatch: pytest.MonkeyPatch) -> Paths:
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("NEASPEC_KG_FULL_VALIDATION", raising=False)
     return Paths(ontology_dir=tmp / "ontology", data_dir=tmp / "data")
+
+
+@dataclass
+class Workspace:
+    """A workspace's folders (``workspace``) and its cache, with the edits a test makes to its data files."""
+
+    paths: Paths
+    cache: Path
+
+    def file(self, rel: str) -> Path:
+        return self.paths.data_dir / rel
+
+    def edit(self, rel: str, old: str, new: str, count: int = 1) -> None:
+        path = self.file(rel)
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {rel}"
+        path.write_text(text.replace(old, new, count), encoding="utf-8")

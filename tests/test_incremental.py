@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -18,8 +17,9 @@ import pytest
 from neaspec_kg import incremental
 from neaspec_kg.build import STORE_SUFFIX, ValidatedGraph, _memory_store, _summarise, build
 from neaspec_kg.cli import main
-from neaspec_kg.config import PROJECT_ROOT, Paths
+from neaspec_kg.config import PROJECT_ROOT
 from neaspec_kg.errors import NeaspecKgError
+from tests.synthetic import Workspace as BaseWorkspace
 from tests.synthetic import synthetic_data as make_synthetic
 from tests.synthetic import workspace
 
@@ -36,20 +36,7 @@ def _without_blank_nodes(quads: Iterator[ox.Quad]) -> tuple[set[ox.Quad], int]:
     return plain, blank
 
 
-@dataclass
-class Workspace:
-    paths: Paths
-    cache: Path
-
-    def file(self, rel: str) -> Path:
-        return self.paths.data_dir / rel
-
-    def edit(self, rel: str, old: str, new: str, count: int = 1) -> None:
-        path = self.file(rel)
-        text = path.read_text(encoding="utf-8")
-        assert old in text, f"{old!r} not in {rel}"
-        path.write_text(text.replace(old, new, count), encoding="utf-8")
-
+class Workspace(BaseWorkspace):
     def reference(self) -> ValidatedGraph | NeaspecKgError:
         try:
             return build(self.paths, use_cache=False)

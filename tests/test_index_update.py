@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,10 @@ import numpy as np
 import pytest
 
 from neaspec_kg.build import ValidatedGraph, build
-from neaspec_kg.config import PROJECT_ROOT, Paths
+from neaspec_kg.config import PROJECT_ROOT
 from neaspec_kg.index import AnalysisIndex, cached_index, update
 from neaspec_kg.store import OxigraphStore
+from tests.synthetic import Workspace as BaseWorkspace
 from tests.synthetic import synthetic_data as make_synthetic
 from tests.synthetic import workspace
 
@@ -85,19 +86,7 @@ def assert_same_index(got: AnalysisIndex, want: AnalysisIndex) -> None:
     assert _answers(got) == _answers(want)
 
 
-@dataclass
-class Workspace:
-    paths: Paths
-    cache: Path
-
-    def file(self, rel: str) -> Path:
-        return self.paths.data_dir / rel
-
-    def edit(self, rel: str, old: str, new: str) -> None:
-        text = self.file(rel).read_text(encoding="utf-8")
-        assert old in text, f"{old!r} not in {rel}"
-        self.file(rel).write_text(text.replace(old, new, 1), encoding="utf-8")
-
+class Workspace(BaseWorkspace):
     def rebuilt(self) -> tuple[ValidatedGraph, OxigraphStore]:
         graph = build(self.paths)
         assert graph.how == "incremental", "the edit should be rebuilt incrementally"
