@@ -517,6 +517,7 @@ class _Batches:
 
 _GRAPH_NAME = operator.attrgetter("graph_name")
 _OBJECT = operator.attrgetter("object")
+_SUBJECT = operator.attrgetter("subject")
 
 
 class _Scan:
@@ -526,16 +527,22 @@ class _Scan:
     store once it is loaded."""
 
     def __init__(self) -> None:
+        from neaspec_kg.validation import FileSpans
+
         self.referenced: set[str] = set()
         self.graphs: list[tuple[Path, set[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]]] = []
         self.stated = 0
+        self.files = FileSpans()  # for SHACL: chunks made from the files, not read back from the store
 
-    def add(self, path: Path | None, parsed: list[ox.Quad]) -> set[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]:
-        """Note ``parsed``, the quads of the data file ``path`` (None: an ontology file); returns its graphs."""
-        self.referenced.update(o.value for o in set(map(_OBJECT, parsed))
-                               if isinstance(o, ox.NamedNode) and o.value.startswith(ID))
+    def add(self, path: Path, fmt: ox.RdfFormat, parsed: list[ox.Quad], *,
+            data: bool = True) -> set[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]:
+        """Note ``parsed``, the quads of the file ``path`` (parsed as ``fmt``; a data file unless ``data`` is
+        false: an ontology file); returns its graphs."""
+        objects = set(map(_OBJECT, parsed))
+        self.referenced.update(o.value for o in objects if isinstance(o, ox.NamedNode) and o.value.startswith(ID))
+        self.files.add(path, fmt, set(map(_SUBJECT, parsed)), objects)
         graphs = set(map(_GRAPH_NAME, parsed))
-        if path is not None:
+        if data:
             self.stated += len(parsed)
             self.graphs.append((path, graphs))
         return graphs
@@ -606,14 +613,14 @@ def _add_entailment(store: ox.Store, batches: _Batches, classes: dict[str, set[s
 
 def _full_build(paths: Paths, ontology_files: list[Path], data_files: list[Path], target: Path,
                 digest: str) -> tuple[dict[str, Any], dict[str, int]]:
-    """Parse every file into a new on-disk store, file by file; check provenance, SHACL (on the store, in
-    chunks of focus nodes: ``neaspec_kg.validation.validate_merge``) and dangling references; then add the
-    entailment and seal the store at ``target``. Raise on any problem, leaving nothing at ``target``. Returns
-    the store's summary, and the count of each quad that more than one data file states (for
-    ``neaspec_kg.incremental``).
+    """Parse every file into a new on-disk store, file by file; check provenance, SHACL (in chunks of files
+    parsed again, with what they do not hold read from the store: ``neaspec_kg.validation.validate_merge``)
+    and dangling references; then add the entailment and seal the store at ``target``. Raise on any problem,
+    leaving nothing at ``target``. Returns the store's summary, and the count of each quad that more than one
+    data file states (for ``neaspec_kg.incremental``).
 
-    Memory stays bounded by the largest file, a batch of text to load, one SHACL chunk and the sets of node
-    IRIs, not by the size of the data: the quads go to disk as they are parsed, and SHACL reads them there."""
+    Memory stays bounded by the largest file, a batch of text to load, one SHACL chunk, the sets of node
+    IRIs and a few hashes per node, not by the size of the data: the quads go to disk as they are parsed."""
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_sibling(target)
     try:
@@ -623,17 +630,17 @@ def _full_build(paths: Paths, ontology_files: list[Path], data_files: list[Path]
         onto_graph = ox.NamedNode(ONTOLOGY_GRAPH)
         for f in ontology_files:
             parsed = _parse(f, ox.RdfFormat.TURTLE, onto_graph)
-            batches.add(parsed, scan.add(None, parsed))
+            batches.add(parsed, scan.add(f, ox.RdfFormat.TURTLE, parsed, data=False))
         for f in data_files:
             parsed = _parse(f, ox.RdfFormat.TRIG)
-            batches.add(parsed, scan.add(f, parsed))
+            batches.add(parsed, scan.add(f, ox.RdfFormat.TRIG, parsed))
         del parsed
         batches.flush()
         scan.check_provenance(store, data_files)
 
         from neaspec_kg.validation import validate_merge
 
-        violations = validate_merge(store, paths.shapes)
+        violations = validate_merge(store, paths.shapes, files=scan.files)
         for subject, target_iri in scan.dangling(store):
             violations.append(
                 Violation(focus_node=subject, path=None, value=target_iri, severity="Violation",

@@ -10,16 +10,25 @@ A full build validates the merge in bounded chunks of focus nodes (``validate_me
 whatever they validate into their own memory, which for the whole merge at 100,000 mechanisms is many
 gigabytes. Each chunk is validated on the neighbourhood that SHACL reads around its focus nodes (derived from
 the shapes by ``reach``), and only results about the chunk's own focus nodes are kept, so the union is the
-whole-graph report. Shapes that read further than that neighbourhood are validated whole, as before."""
+whole-graph report. Shapes that read further than that neighbourhood are validated whole, as before.
+
+A chunk's data comes from the files themselves where it can (``FileSpans``): reading a statement back from the
+on-disk store costs about 10 microseconds (each term is looked up in RocksDB), which at 100,000 mechanisms
+made reading neighbourhoods back the largest part of a build. So a chunk is a run of consecutive input files
+parsed again into memory (in Rust, no Python object per statement); what SHACL reads around the chunk's focus
+nodes that those files may not hold (values described in other files, nodes pointing at a node from other
+files, nodes some other file also describes) is then read from the store, a few statements per chunk."""
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pyoxigraph as ox
 import pyshacl
 import rdflib
@@ -253,13 +262,16 @@ def _iri(term: ox.NamedNode) -> str:
     return f"<{term.value}>"
 
 
-def _instances(store: ox.Store, classes: Iterable[str]) -> list[ox.NamedNode | ox.BlankNode]:
-    """The nodes the merge types with any of ``classes`` (IRIs), by the POS index: no scan of the data."""
+def _instances(store: ox.Store, classes: Iterable[str], union: bool = False) -> list[ox.NamedNode | ox.BlankNode]:
+    """The nodes the merge types with any of ``classes`` (IRIs), by the POS index: no scan of the data. The
+    merge is the default graph, or with ``union`` the union of every graph (a chunk's files, loaded as they
+    are)."""
     values = " ".join(f"<{c}>" for c in sorted(classes))
     if not values:
         return []
-    rows = store.query(f"SELECT DISTINCT ?s WHERE {{ VALUES ?c {{ {values} }} ?s <{RDF.type}> ?c }}",
-                       default_graph=ox.DefaultGraph())
+    query = f"SELECT DISTINCT ?s WHERE {{ VALUES ?c {{ {values} }} ?s <{RDF.type}> ?c }}"
+    rows = store.query(query, use_default_graph_as_union=True) if union else \
+        store.query(query, default_graph=ox.DefaultGraph())
     assert isinstance(rows, ox.QuerySolutions)
     return [s for row in rows if isinstance(s := row["s"], (ox.NamedNode, ox.BlankNode))]
 
@@ -329,17 +341,23 @@ def chunks(store: ox.Store, shape_reach: Reach, size: int, prefixes: set[str]) -
         return None
     named = sorted((n for n in focus if isinstance(n, ox.NamedNode)), key=lambda n: n.value)
     inverse = {n.value for n in _instances(store, _with_subclasses(store, shape_reach.inverse))}
+    parts = [named[start:start + size] for start in range(0, len(named), size)]
+    return ([Chunk(part, [n for n in part if n.value in inverse], shape_reach.near) for part in parts],
+            _hierarchy(store))
+
+
+def _hierarchy(store: ox.Store) -> bytes:
+    """Every subclass statement of the merge in ``store``, as N-Triples (added to every chunk)."""
     classes = store.query(f"CONSTRUCT {{ ?a <{RDFS.subClassOf}> ?b }} WHERE {{ ?a <{RDFS.subClassOf}> ?b }}",
                           default_graph=ox.DefaultGraph())
     assert isinstance(classes, ox.QueryTriples)
-    parts = [named[start:start + size] for start in range(0, len(named), size)]
-    return ([Chunk(part, [n for n in part if n.value in inverse], shape_reach.near) for part in parts],
-            classes.serialize(format=ox.RdfFormat.N_TRIPLES) or b"")
+    return classes.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
 
 
 #: threads validating chunks at once (``NEASPEC_KG_SHACL_WORKERS``): reading a neighbourhood from the store and
 #: the engine's work both release the GIL, so two threads use both cores of a small machine
 WORKERS_ENV = "NEASPEC_KG_SHACL_WORKERS"
+_DEFAULT = ox.DefaultGraph()
 
 
 def _workers() -> int:
@@ -347,37 +365,235 @@ def _workers() -> int:
     return max(1, int(raw)) if raw else min(2, os.cpu_count() or 1)
 
 
+# --------------------------------------------------------------------------- chunks made from the files
+
+
+def _hashes(terms: Sequence[ox.NamedNode], ) -> npt.NDArray[np.int64]:
+    return np.fromiter(map(hash, terms), dtype=np.int64, count=len(terms))
+
+
+@dataclass(frozen=True)
+class _Spans:
+    """For each node (by its hash), the first and the last input file that states something about it (or
+    that refers to it). Two nodes with one hash share a span wider than either's: such a node is then read
+    from the store, never missed."""
+
+    keys: npt.NDArray[np.int64]
+    first: npt.NDArray[np.int64]
+    last: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, per_file: list[npt.NDArray[np.int64]]) -> _Spans:
+        if not per_file or not sum(map(len, per_file)):
+            empty = np.empty(0, np.int64)
+            return cls(empty, empty, empty)
+        keys = np.concatenate(per_file)
+        files = np.repeat(np.arange(len(per_file), dtype=np.int64), [len(a) for a in per_file])
+        order = np.lexsort((files, keys))
+        keys, files = keys[order], files[order]
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        ends = np.r_[starts[1:], len(keys)] - 1
+        return cls(keys[starts], files[starts], files[ends])
+
+    def within(self, nodes: Sequence[ox.NamedNode], files: range) -> list[bool]:
+        """For each node, whether every file stating it (or referring to it) is one of ``files``; true for a
+        node no file states."""
+        if not len(self.keys):
+            return [True] * len(nodes)
+        wanted = _hashes(nodes)
+        at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+        known = self.keys[at] == wanted
+        inside = (self.first[at] >= files.start) & (self.last[at] < files.stop)
+        return list(~known | inside)
+
+
+@dataclass
+class FileSpans:
+    """The input files in build order and, noted as each is parsed (``add``), which files state something
+    about each node and which refer to it; from these ``validate_merge`` validates runs of consecutive files
+    from the files themselves and knows what else it must read from the store. Kept as arrays of hashes, a
+    few bytes per node: no Python object per node outlives the parse."""
+
+    files: list[tuple[Path, ox.RdfFormat]] = field(default_factory=list)
+    subject_counts: list[int] = field(default_factory=list)
+    _subjects: list[npt.NDArray[np.int64]] = field(default_factory=list)
+    _objects: list[npt.NDArray[np.int64]] = field(default_factory=list)
+
+    def add(self, path: Path, fmt: ox.RdfFormat, subjects: Iterable[object], objects: Iterable[object]) -> None:
+        """Note the file ``path`` (parsed as ``fmt``), the distinct subjects and objects of its statements."""
+        named_subjects = [s for s in subjects if isinstance(s, ox.NamedNode)]
+        named_objects = [o for o in objects if isinstance(o, ox.NamedNode)]
+        self.files.append((path, fmt))
+        self.subject_counts.append(len(named_subjects))
+        self._subjects.append(_hashes(named_subjects))
+        self._objects.append(_hashes(named_objects))
+
+    def spans(self) -> tuple[_Spans, _Spans]:
+        """Where each subject is stated, and where each node is referred to."""
+        return _Spans.of(self._subjects), _Spans.of(self._objects)
+
+    def groups(self, size: int) -> list[range]:
+        """Runs of consecutive files with about ``size`` subjects each (a large file is a run of its own)."""
+        out: list[range] = []
+        start, count = 0, 0
+        for i, n in enumerate(self.subject_counts):
+            count += n
+            if count >= size:
+                out.append(range(start, i + 1))
+                start, count = i + 1, 0
+        if start < len(self.files):
+            out.append(range(start, len(self.files)))
+        return out
+
+
+class _Unchunkable(Exception):
+    """A focus node cannot be named to the engine: the merge is validated whole."""
+
+
+@dataclass
+class _Check:
+    """What every chunk's validation shares: the store, the shapes (a graph per thread: rdflib graphs are
+    not made to be shared), the engine and what the shapes read."""
+
+    store: ox.Store
+    shapes_path: Path
+    engine: str
+    reach: Reach
+    prefixes: set[str]
+    local: threading.local = field(default_factory=threading.local)
+
+    @property
+    def shapes(self) -> rdflib.Graph:
+        if not hasattr(self.local, "shapes"):
+            self.local.shapes = rdflib.Graph().parse(self.shapes_path, format="turtle")
+        graph: rdflib.Graph = self.local.shapes
+        return graph
+
+    def nameable(self, nodes: list[ox.NamedNode | ox.BlankNode]) -> list[ox.NamedNode]:
+        """``nodes``, if the engine can be given each by name: not a blank node (a SPARQL query cannot name
+        one either), not an IRI whose scheme the shapes bind as a prefix (the engine would expand it)."""
+        named = [n for n in nodes if isinstance(n, ox.NamedNode) and n.value.partition(":")[0] not in self.prefixes]
+        if len(named) != len(nodes):
+            raise _Unchunkable
+        return named
+
+    def near(self, nodes: Iterable[ox.NamedNode | ox.BlankNode]) -> list[ox.Quad]:
+        """What the merge states about ``nodes`` that SHACL reads one step from a focus node."""
+        predicates: list[ox.NamedNode | None] = [None] if self.reach.near is None else \
+            [ox.NamedNode(p) for p in sorted(self.reach.near)]
+        out: list[ox.Quad] = []
+        for n in nodes:
+            for p in predicates:
+                out.extend(self.store.quads_for_pattern(n, p, None, _DEFAULT))
+        return out
+
+
+def _validate_files(check: _Check, files: FileSpans, size: int) -> list[Violation]:
+    """The whole-graph report of the merge in ``check.store``, validated run of files by run of files (see
+    the module's doc); the focus nodes that files of more than one run describe are validated last, on their
+    neighbourhood read from the store."""
+    subjects, referrers = files.spans()
+    hierarchy = _hierarchy(check.store)
+    targets = _with_subclasses(check.store, check.reach.targets)
+    inverse = _with_subclasses(check.store, check.reach.inverse)
+
+    def run(group: range) -> tuple[list[Violation], list[ox.NamedNode]]:
+        data = ox.Store()
+        for path, fmt in files.files[group.start:group.stop]:
+            data.bulk_load(path=str(path), format=fmt)
+        data.bulk_load(hierarchy, format=ox.RdfFormat.N_TRIPLES)
+        found = check.nameable(_instances(data, targets, union=True))
+        own = subjects.within(found, group)
+        focus = [n for n, ok in zip(found, own, strict=True) if ok]
+        elsewhere = [n for n, ok in zip(found, own, strict=True) if not ok]
+        if not focus:
+            return [], elsewhere
+        # values described in files outside the run (a blank node is described in its own file only)
+        values = _named(data, "SELECT DISTINCT ?n WHERE { ?s ?p ?n FILTER(isIRI(?n)) }")
+        extra = check.near(n for n, ok in zip(values, subjects.within(values, group), strict=True) if not ok)
+        # what points at nodes of an inverse class, when files outside the run refer to them
+        judged_here = set(_instances(data, inverse, union=True))
+        judged = [n for n in focus if n in judged_here]
+        if judged:
+            pointing = [q for n, ok in zip(judged, referrers.within(judged, group), strict=True) if not ok
+                        for q in check.store.quads_for_pattern(None, None, n, _DEFAULT)]
+            extra += pointing
+            judged_iris = " ".join(map(_iri, judged))
+            here = _named(data, f"SELECT DISTINCT ?n WHERE {{ VALUES ?o {{ {judged_iris} }} ?n ?p ?o }}")
+            there = {q.subject for q in pointing if isinstance(q.subject, (ox.NamedNode, ox.BlankNode))}
+            outside: set[ox.NamedNode | ox.BlankNode] = {  # the store's blank nodes: read whatever they are
+                n for n in there if not isinstance(n, ox.NamedNode)}
+            named = list({*here, *(n for n in there if isinstance(n, ox.NamedNode))})
+            outside.update(n for n, ok in zip(named, subjects.within(named, group), strict=True) if not ok)
+            extra += check.near(outside)
+        data.bulk_extend(extra)
+        return _validate(data, check.shapes, check.engine, [n.value for n in focus]), elsewhere
+
+    out: list[Violation] = []
+    deferred: dict[str, ox.NamedNode] = {}
+    with ThreadPoolExecutor(max_workers=_workers()) as pool:  # map runs at most max_workers runs at a time
+        for found, elsewhere in pool.map(run, files.groups(size)):
+            out += found
+            deferred.update((n.value, n) for n in elsewhere)
+    spread = [deferred[v] for v in sorted(deferred)]
+    judged = {n.value for n in spread if any(isinstance(q.object, ox.NamedNode) and q.object.value in inverse
+                                             for q in check.store.quads_for_pattern(n, _RDF_TYPE, None, _DEFAULT))}
+    parts = [spread[start:start + size] for start in range(0, len(spread), size)]
+    out += _validate_chunks(check, [Chunk(p, [n for n in p if n.value in judged], check.reach.near) for p in parts],
+                            hierarchy)
+    return out
+
+
+def _named(store: ox.Store, query: str) -> list[ox.NamedNode]:
+    """The IRIs a one-variable (``?n``) SELECT finds in the union of ``store``'s graphs."""
+    rows = store.query(query, use_default_graph_as_union=True)
+    assert isinstance(rows, ox.QuerySolutions)
+    return [n for row in rows if isinstance(n := row["n"], ox.NamedNode)]
+
+
+def _validate_chunks(check: _Check, parts: list[Chunk], hierarchy: bytes) -> list[Violation]:
+    """The violations of each chunk's focus nodes, on their neighbourhood read from the store."""
+    def run(chunk: Chunk) -> list[Violation]:
+        data = ox.Store()
+        data.bulk_load(chunk.neighbourhood(check.store, hierarchy), format=ox.RdfFormat.N_TRIPLES)
+        return _validate(data, check.shapes, check.engine, [n.value for n in chunk.focus])
+
+    out: list[Violation] = []
+    with ThreadPoolExecutor(max_workers=_workers()) as pool:
+        for found in pool.map(run, parts):
+            out += found
+    return out
+
+
 def validate_merge(store: ox.Store, shapes_path: Path, engine: str | None = None,
-                   size: int | None = None) -> list[Violation]:
+                   size: int | None = None, files: FileSpans | None = None) -> list[Violation]:
     """Validate the default graph of ``store`` (the merge of data and ontology) as a whole-graph validation
-    would, in chunks of ``size`` focus nodes (default ``chunk_size()``) when ``reach`` bounds what the shapes
-    read and the engine is pyshacl-turbo (it validates given focus nodes only; pySHACL, the reference, has no
-    such mode that reports the same); memory then grows with the chunk, not the data. Otherwise, or with
-    ``size`` 0, the merge is copied into memory and validated whole."""
+    would, in chunks of about ``size`` focus nodes (default ``chunk_size()``) when ``reach`` bounds what the
+    shapes read and the engine is pyshacl-turbo (it validates given focus nodes only; pySHACL, the reference,
+    has no such mode that reports the same); memory then grows with the chunk, not the data. With ``files``
+    (the files the store was loaded from, in order) a chunk is made from its files, and only what they may
+    not hold is read from the store. Otherwise, or with ``size`` 0, the merge is copied into memory and
+    validated whole."""
     engine = engine or default_engine()
     shapes = rdflib.Graph().parse(shapes_path, format="turtle")
     size = chunk_size() if size is None else size
     shape_reach = reach(shapes) if engine == "turbo" and size > 0 else None
-    plan = chunks(store, shape_reach, size, {p for p, _ns in shapes.namespaces()}) \
-        if isinstance(shape_reach, Reach) else None
-    if plan is None:
+    prefixes = {p for p, _ns in shapes.namespaces()}
+    out: list[Violation] | None = None
+    if isinstance(shape_reach, Reach):
+        check = _Check(store, shapes_path, engine, shape_reach, prefixes)
+        try:
+            if files is not None:
+                out = _validate_files(check, files, size)
+            else:
+                plan = chunks(store, shape_reach, size, prefixes)
+                out = None if plan is None else _validate_chunks(check, *plan)
+        except _Unchunkable:
+            out = None
+    if out is None:
         merge = ox.Store()
         merge.bulk_load(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()),
                         format=ox.RdfFormat.N_TRIPLES)
         return _validate(merge, shapes, engine)
-    parts, hierarchy = plan
-    local = threading.local()  # each thread its own shapes graph: rdflib graphs are not made to be shared
-
-    def check(chunk: Chunk) -> list[Violation]:
-        if not hasattr(local, "shapes"):
-            local.shapes = rdflib.Graph().parse(shapes_path, format="turtle")
-        data = ox.Store()
-        data.bulk_load(chunk.neighbourhood(store, hierarchy), format=ox.RdfFormat.N_TRIPLES)
-        return _validate(data, local.shapes, engine, [n.value for n in chunk.focus])
-
-    out: list[Violation] = []
-    with ThreadPoolExecutor(max_workers=_workers()) as pool:  # map runs at most max_workers chunks at a time
-        for found in pool.map(check, parts):
-            out += found
     out.sort(key=violation_order)
     return out
