@@ -38,9 +38,11 @@ from neaspec_kg.build import _parse  # noqa: E402
 from neaspec_kg.config import PROJECT_ROOT, Paths  # noqa: E402
 from neaspec_kg.namespaces import ONTOLOGY_GRAPH  # noqa: E402
 
-#: the child: one cold build, as `validate --full` makes it; prints its seconds
+#: the child: one cold build, as `validate --full` makes it; prints its seconds (and, on standard error, each
+#: phase's)
 _CHILD = """
-import sys, time
+import logging, sys, time
+logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="      %(message)s")
 from pathlib import Path
 from neaspec_kg.build import build
 from neaspec_kg.config import Paths

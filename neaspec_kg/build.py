@@ -13,11 +13,13 @@ import contextlib
 import gc
 import hashlib
 import json
+import logging
 import operator
 import os
 import re
 import shutil
 import tempfile
+import time
 import uuid
 import weakref
 from collections import Counter, defaultdict
@@ -515,6 +517,23 @@ class _Batches:
             self.pending, self.size = [], 0
 
 
+#: one INFO line per phase of a full build and its seconds (``bench/build_scale.py`` shows them): where a
+#: build of 100,000 mechanisms spends its time is not something to guess
+log = logging.getLogger(__name__)
+
+
+class _Phases:
+    """Seconds since the last phase ended, logged under the name of the phase that just ended."""
+
+    def __init__(self) -> None:
+        self.mark = time.perf_counter()
+
+    def done(self, phase: str) -> None:
+        now = time.perf_counter()
+        log.info("full build: %s in %.1f s", phase, now - self.mark)
+        self.mark = now
+
+
 _GRAPH_NAME = operator.attrgetter("graph_name")
 _OBJECT = operator.attrgetter("object")
 _SUBJECT = operator.attrgetter("subject")
@@ -624,6 +643,7 @@ def _full_build(paths: Paths, ontology_files: list[Path], data_files: list[Path]
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_sibling(target)
     try:
+        phases = _Phases()
         store = ox.Store(str(tmp))
         batches = _Batches(store)
         scan = _Scan()
@@ -636,11 +656,14 @@ def _full_build(paths: Paths, ontology_files: list[Path], data_files: list[Path]
             batches.add(parsed, scan.add(f, ox.RdfFormat.TRIG, parsed))
         del parsed
         batches.flush()
+        phases.done(f"{len(data_files)} data files parsed and loaded")
         scan.check_provenance(store, data_files)
+        phases.done("provenance")
 
         from neaspec_kg.validation import validate_merge
 
         violations = validate_merge(store, paths.shapes, files=scan.files)
+        phases.done("SHACL")
         for subject, target_iri in scan.dangling(store):
             violations.append(
                 Violation(focus_node=subject, path=None, value=target_iri, severity="Violation",
@@ -648,16 +671,20 @@ def _full_build(paths: Paths, ontology_files: list[Path], data_files: list[Path]
         if violations:
             locate(violations, [*ontology_files, *data_files])
             raise ValidationError(violations)
+        phases.done("dangling references")
 
         rules = (q for p in (SUB_CLASS_OF, SUB_PROPERTY_OF)
                  for q in store.quads_for_pattern(None, ox.NamedNode(p), None, None)
                  if not isinstance(q.graph_name, ox.DefaultGraph))
         classes, props = entailment_rules(rules)
         _add_entailment(store, batches, classes, props)
+        phases.done("entailment")
         store.flush()
         store.optimize()
+        phases.done("store compacted")
         summary = _summarise(store)
         shared = _shared(summary, scan.stated, data_files)
+        phases.done("summary")
         del store
         return finish_store(tmp, target, digest, summary), shared
     finally:

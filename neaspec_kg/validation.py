@@ -20,8 +20,10 @@ nodes that those files may not hold (values described in other files, nodes poin
 files, nodes some other file also describes) is then read from the store, a few statements per chunk."""
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -357,6 +359,7 @@ def _hierarchy(store: ox.Store) -> bytes:
 #: threads validating chunks at once (``NEASPEC_KG_SHACL_WORKERS``): reading a neighbourhood from the store and
 #: the engine's work both release the GIL, so two threads use both cores of a small machine
 WORKERS_ENV = "NEASPEC_KG_SHACL_WORKERS"
+log = logging.getLogger(__name__)
 _DEFAULT = ox.DefaultGraph()
 
 
@@ -531,10 +534,13 @@ def _validate_files(check: _Check, files: FileSpans, size: int) -> list[Violatio
 
     out: list[Violation] = []
     deferred: dict[str, ox.NamedNode] = {}
+    started, groups = time.perf_counter(), files.groups(size)
     with ThreadPoolExecutor(max_workers=_workers()) as pool:  # map runs at most max_workers runs at a time
-        for found, elsewhere in pool.map(run, files.groups(size)):
+        for found, elsewhere in pool.map(run, groups):
             out += found
             deferred.update((n.value, n) for n in elsewhere)
+    log.info("SHACL: %d runs of %d files in %.1f s; %d focus nodes described in several runs",
+             len(groups), len(files.files), time.perf_counter() - started, len(deferred))
     spread = [deferred[v] for v in sorted(deferred)]
     judged = {n.value for n in spread if any(isinstance(q.object, ox.NamedNode) and q.object.value in inverse
                                              for q in check.store.quads_for_pattern(n, _RDF_TYPE, None, _DEFAULT))}
