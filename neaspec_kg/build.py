@@ -685,7 +685,7 @@ def _full_build(paths: Paths, ontology_files: list[Path], data_files: list[Path]
         summary = _summarise(store)
         shared = _shared(summary, scan.stated, data_files)
         phases.done("summary")
-        del store
+        del store, batches  # both refer to the store: RocksDB closes (its background work done) before the seal
         return finish_store(tmp, target, digest, summary), shared
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

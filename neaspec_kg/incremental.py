@@ -239,20 +239,23 @@ def rebuild(paths: Paths, inputs: Inputs, cache: Path, ontology_files: list[Path
         store.flush()
         # marked, so that a full validation (CI, `validate --full`) checks it again instead of serving it
         summary = {**delta.summary(), "made": "incremental"}
-        del store
-        meta = finish_store(tmp, target, digest, summary,
-                            extra={INPUTS_FILE: _inputs_body(inputs, delta.shared)})
+        shared, quads_removed, quads_added = delta.shared, delta.removed, delta.added
+        # every reference to the store dropped (the delta holds one), so that RocksDB is closed, its
+        # background compaction finished, before the sizes of its files are sealed: a store still open wrote
+        # a table after the seal, and the next rebuild found its base "damaged" and built everything again
+        del store, delta
+        meta = finish_store(tmp, target, digest, summary, extra={INPUTS_FILE: _inputs_body(inputs, shared)})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     with contextlib.suppress(OSError):  # a valid build stays valid; the next rebuild is then a full one
         _keep_inputs(cache, paths.data_dir, changed, inputs)
     with contextlib.suppress(OSError):  # without it the index of this build is extracted whole
-        _record_changes(cache, digest, base.digest, changed, removed, [*delta.removed, *delta.added])
+        _record_changes(cache, digest, base.digest, changed, removed, [*quads_removed, *quads_added])
     remember(cache, inputs, digest)
     graph = ValidatedGraph(digest=digest, store_path=target, meta=meta)
     graph.how = "incremental"
     graph.rebuilt = {"base": base.digest, "changed_files": sorted(changed), "removed_files": sorted(removed),
-                     "quads_removed": len(delta.removed), "quads_added": len(delta.added),
+                     "quads_removed": len(quads_removed), "quads_added": len(quads_added),
                      "focus_nodes": focus, "seconds": round(time.perf_counter() - started, 3)}
     last_reason = ""
     return graph

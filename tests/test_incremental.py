@@ -284,3 +284,28 @@ def test_a_source_lost_from_the_catalogue_is_reported_where_a_full_build_reports
     text = real.file("mechanisms/yslme.trig").read_text(encoding="utf-8")
     real.file("mechanisms/yslme.trig").write_text(text + "\n# edited\n", encoding="utf-8")
     assert_refused_as_full(real, "engagements.trig")
+
+
+def test_every_store_is_closed_before_it_is_sealed(real: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seal records the sizes of the store's files; a store still open (a Python object still refers to
+    it) can go on compacting after it, and the next rebuild then finds its base "damaged" and builds
+    everything again (seen at 10,000 mechanisms on the second edit). At the seal RocksDB's lock must be free,
+    for the full build and for the incremental one, and a second rebuild must be incremental."""
+    from neaspec_kg import build as build_module
+
+    sealed: list[str] = []
+    finish = build_module.finish_store
+
+    def seal_closed(tmp: Path, *args: object, **kwargs: object) -> object:
+        ox.Store(str(tmp))  # raises OSError (the lock is held) if any handle on the store is still open
+        sealed.append(tmp.name)
+        return finish(tmp, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "finish_store", seal_closed)
+    monkeypatch.setattr(incremental, "finish_store", seal_closed)
+    assert build(real.paths, use_cache=False).how == "full"  # a full build of its own (the fixture made one)
+    for edit in ("first", "second"):
+        with real.file("mechanisms/neaspec.trig").open("a", encoding="utf-8") as f:
+            f.write(f"# the {edit} edit\n")
+        assert build(real.paths).how == "incremental", incremental.last_reason
+    assert len(sealed) == 3
