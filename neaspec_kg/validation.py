@@ -371,7 +371,7 @@ def _workers() -> int:
 # --------------------------------------------------------------------------- chunks made from the files
 
 
-def _hashes(terms: Sequence[ox.NamedNode], ) -> npt.NDArray[np.int64]:
+def _hashes(terms: Sequence[ox.NamedNode]) -> npt.NDArray[np.int64]:
     return np.fromiter(map(hash, terms), dtype=np.int64, count=len(terms))
 
 
