@@ -679,6 +679,11 @@ class QueryPool:
         ours, theirs = socket.socketpair()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_CODE_ROOT, env.get("PYTHONPATH")) if p)
+        if self._memory_mb:
+            # glibc reserves 64 MB of address space per malloc arena, up to 8 arenas a core, as threads start:
+            # under RLIMIT_AS that reservation counts though it is never used, so an idle worker's share of its
+            # cap would depend on the machine (518 MB here, 846 MB on a CI machine, against 190 MB with two)
+            env.setdefault("MALLOC_ARENA_MAX", "2")
         try:
             process = subprocess.Popen(
                 [sys.executable, "-c", "from api.query_pool import _child_entry; _child_entry()", str(theirs.fileno())],
