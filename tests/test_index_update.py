@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ def _plain(x: Any) -> Any:
     in their order, sets sorted (their order is the hash's, not the index's)."""
     if is_dataclass(x) and not isinstance(x, type):
         return (type(x).__name__, tuple((f.name, _plain(getattr(x, f.name))) for f in fields(x)))
-    if isinstance(x, dict):
+    if isinstance(x, Mapping):  # dicts, and the claims' table (read as the mapping it stands for)
         return ("dict", tuple((_plain(k), _plain(v)) for k, v in x.items()))
     if isinstance(x, list | tuple):
         return tuple(_plain(v) for v in x)

@@ -160,9 +160,8 @@ class Analyst:
         day = parse_as_of(as_of)
         rows: list[Participation] = []
         order = {"member": 0, "observer": 1, "uncertain": 2}
-        for unit_iri, claims in ix.claims.items():
-            if iri not in claims:
-                continue
+        for unit_iri in ix.claims.units_with(iri):
+            claims = ix.claims[unit_iri]
             known, unsure = ix.participation(unit_iri, day)
             status = known.get(iri) or ("uncertain" if iri in unsure else None)
             if status is None:

@@ -32,6 +32,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 
 from neaspec_kg.graph import select_table
+from neaspec_kg.index.claims import Claim, ClaimTable
 from neaspec_kg.index.periods import DateError, Period
 from neaspec_kg.index.sources import SourceIndex
 from neaspec_kg.index.thesaurus import Concept, Thesaurus
@@ -99,25 +100,6 @@ class Unit:
         return UnitRef(id=self.id, iri=self.iri, label=self.label, acronym=self.acronym,
                        type=self.type,  # type: ignore[arg-type]
                        part_of=None if self.owner == self.iri else local_id(self.owner), subregional=self.subregional)
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """One source's statement that a country takes part in a unit (or a platform's coverage)."""
-
-    country: str
-    role: str  # member | observer | coverage
-    since: Period | None
-    until: Period | None
-    founding: bool
-    source: str
-    source_date: date | None
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled as the constructor's arguments: the index file holds hundreds of thousands of these, and
-        the dataclass default (a state restored through ``dataclasses.fields`` per object) made reading it
-        take twice as long."""
-        return (type(self), tuple(getattr(self, name) for name in self.__slots__))
 
 
 @dataclass
@@ -236,7 +218,7 @@ class AnalysisIndex:
         self.thesaurus = Thesaurus.from_rows(_plain(select_table(store, "index-concepts")))
         self.units: dict[str, Unit] = {}
         self.country_labels: dict[str, str] = {}
-        self.claims: dict[str, dict[str, list[Claim]]] = {}
+        self.claims = ClaimTable.of({})
         self.evidence: list[EvidenceItem] = []
         self.by_owner: dict[str, list[int]] = defaultdict(list)
         self.by_concept: dict[str, list[int]] = defaultdict(list)
@@ -246,7 +228,7 @@ class AnalysisIndex:
         self.proposals: list[Proposal] = []
         self.modality_labels: dict[str, str] = {}
         self._load_units(_plain(select_table(store, "index-units")))
-        self._load_claims(_plain(select_table(store, "index-memberships")))
+        self.claims = ClaimTable.of(self._load_claims(_plain(select_table(store, "index-memberships"))))
         self._place_evidence(self._read_evidence(_plain(select_table(store, "index-evidence")),
                                                  _plain(select_table(store, "index-modalities"))))
         self.engagements = self._read_engagements(_plain(select_table(store, "index-engagements")))
@@ -259,7 +241,6 @@ class AnalysisIndex:
         of the dicts (sorted by key, so that an index updated in place of a few units and one extracted whole
         are equal item for item), the matrices and the lookups by pair."""
         self.units = dict(sorted(self.units.items()))
-        self.claims = {u: dict(sorted(cs.items())) for u, cs in sorted(self.claims.items())}
         self.country_labels = dict(sorted(self.country_labels.items()))
         self._build_matrices()
         self.engagement_by_iri = {e.iri: e for e in self.engagements}
@@ -284,8 +265,8 @@ class AnalysisIndex:
                                    r.get("subregional") == "true", r.get("wider") or (old.wider if old else None),
                                    est)
 
-    def _load_claims(self, rows: Iterable[dict[str, str]]) -> None:
-        """The claims of every unit in ``rows`` (all of that unit's rows: its claims are replaced)."""
+    def _load_claims(self, rows: Iterable[dict[str, str]]) -> dict[str, dict[str, list[Claim]]]:
+        """The claims of every unit in ``rows`` (all of that unit's rows), and their countries' labels."""
         loaded: dict[str, dict[str, list[Claim]]] = {}
         for r in rows:
             self.country_labels[r["country"]] = r["countryLabel"]
@@ -293,7 +274,6 @@ class AnalysisIndex:
             loaded.setdefault(r["unit"], {}).setdefault(r["country"], []).append(Claim(
                 r["country"], r["role"], _period(r.get("since")), _period(r.get("until")),
                 r.get("founding") == "true", r["source"], sd.start if sd else None))
-        self.claims.update(loaded)
         # a day given by one source refines a year given by another for the same start (Russia in DLDD-NEAN:
         # "2020" in the news, 13 July 2020 in UNCCD's announcement), so the year is not read as "maybe earlier"
         for by_country in loaded.values():
@@ -307,6 +287,7 @@ class AnalysisIndex:
                             c = Claim(c.country, c.role, inside[0], c.until, c.founding, c.source, c.source_date)
                     refined.append(c)
                 by_country[country] = refined
+        return loaded
 
     def _read_evidence(self, rows: Iterable[dict[str, str]],
                        modality_rows: Iterable[dict[str, str]]) -> list[EvidenceItem]:
@@ -403,8 +384,10 @@ class AnalysisIndex:
     def _settle_scopes(self, items: dict[tuple[str, str, str, str | None], EvidenceItem]) -> None:
         """Work with no platform of its own, on a concept whose programme area runs through a platform with its
         own coverage, covers that platform's countries (NEASPEC's marine protected area work is NEAMPAN's)."""
+        covering = set(self.claims.with_coverage())
+
         def covered(unit: str) -> bool:
-            return any(c.role == "coverage" for x in self.claims.get(unit, {}).values() for c in x)
+            return unit in covering
 
         area: dict[tuple[str, str], str] = {}
         for ev in items.values():
@@ -529,8 +512,7 @@ class AnalysisIndex:
                 members[row, self.country_col[c]] = 1.0
         self.member_matrix = members
         self.member_sizes = members.sum(axis=1)
-        covering = {self.owner(u) for u, cs in self.claims.items()
-                    if u != self.owner(u) and any(c.role == "coverage" for x in cs.values() for c in x)}
+        covering = {self.owner(u) for u in self.claims.with_coverage() if u != self.owner(u)}
         self.has_coverage = np.array([m in covering for m in self.mechanisms], dtype=bool)
 
     # ------------------------------------------------------------------ lookups

@@ -217,9 +217,9 @@ def updated(old: AnalysisIndex, store: SparqlStore, triples: list[Triple]) -> An
     ix._load_units(unit_rows)
 
     again = {k for k in old.claims if old_group(k) in groups} | loaded | groups
-    ix.claims = {k: cs for k, cs in old.claims.items() if k not in again}
-    ix.country_labels = {c: old.country_labels[c] for cs in ix.claims.values() for c in cs}
-    ix._load_claims(_memberships(store, again))
+    ix.country_labels = {}  # the loaded units' countries' labels, read again
+    ix.claims = old.claims.replaced(again, ix._load_claims(_memberships(store, again)))
+    ix.country_labels = {c: ix.country_labels.get(c) or old.country_labels[c] for c in ix.claims.countries()}
 
     kept = [ev for ev in old.evidence if old_group(ev.owner) not in groups]
     evidence_rows = _rows(store, "index-evidence", "owner", loaded)
