@@ -49,6 +49,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import SH
 
+from neaspec_kg import hashes
 from neaspec_kg.build import (
     RDF_TYPE,
     SOURCE_CLASSES,
@@ -127,12 +128,15 @@ def remember(cache: Path, inputs: Inputs, digest: str) -> None:
 
 
 def _keep_inputs(cache: Path, data_dir: Path, files: Iterable[str], inputs: Inputs) -> None:
-    """A copy of each data file as built, by content hash: the old version an incremental rebuild takes out."""
+    """A copy of each data file as built, by content hash: the old version an incremental rebuild takes out.
+
+    The bytes kept are hashed here, never looked up in the stat record (``neaspec_kg.hashes``): a blob is
+    trusted by its name ever after, so only a file not edited since the build hashed it is kept."""
     for rel in files:
         blob = _blob(cache, inputs.files[rel])
         if not blob.exists():
             body = (data_dir / rel).read_bytes()
-            if hashlib.sha256(body).hexdigest() == inputs.files[rel]:  # not edited since it was hashed
+            if hashes.sha256_bytes(body) == inputs.files[rel]:  # not edited since it was hashed
                 _write_atomic(blob, body)
 
 
