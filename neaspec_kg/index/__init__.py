@@ -27,12 +27,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from neaspec_kg.graph import select_table
 from neaspec_kg.index.claims import Claim, ClaimTable
+from neaspec_kg.index.compact import ByFields
 from neaspec_kg.index.periods import DateError, Period
 from neaspec_kg.index.sources import SourceIndex
 from neaspec_kg.index.thesaurus import Concept, Thesaurus
@@ -72,7 +73,7 @@ _STATUS_KIND = {"realised": "engagement", "ongoing": "engagement", "explored": "
 
 
 @dataclass(frozen=True, slots=True)
-class Unit:
+class Unit(ByFields):
     iri: str
     type: str  # mechanism | platform | plan
     label: str
@@ -81,12 +82,6 @@ class Unit:
     subregional: bool
     wider: str | None
     established: Period | None
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled as the constructor's arguments: the index file holds hundreds of thousands of these, and
-        the dataclass default (a state restored through ``dataclasses.fields`` per object) made reading it
-        take twice as long."""
-        return (type(self), tuple(getattr(self, name) for name in self.__slots__))
 
     @property
     def id(self) -> str:
@@ -102,8 +97,8 @@ class Unit:
                        part_of=None if self.owner == self.iri else local_id(self.owner), subregional=self.subregional)
 
 
-@dataclass
-class EvidenceItem:
+@dataclass(slots=True)
+class EvidenceItem(ByFields):
     item: str
     form: str
     owner: str
@@ -123,8 +118,8 @@ class EvidenceItem:
         return self.kind in DELIVERED
 
 
-@dataclass
-class Engagement:
+@dataclass(slots=True)
+class Engagement(ByFields):
     iri: str
     party: str
     counterpart: str
@@ -142,8 +137,8 @@ class Engagement:
         return self.status in ("realised", "ongoing")
 
 
-@dataclass
-class Judgement:
+@dataclass(slots=True)
+class Judgement(ByFields):
     iri: str
     judged: set[str]
     verdict: str
@@ -153,8 +148,8 @@ class Judgement:
     sources: set[str]
 
 
-@dataclass
-class Proposal:
+@dataclass(slots=True)
+class Proposal(ByFields):
     iri: str
     order: int
     heading: str
@@ -166,8 +161,8 @@ class Proposal:
     sources: set[str]
 
 
-@dataclass
-class ConceptWork:
+@dataclass(slots=True)
+class ConceptWork(ByFields):
     """What a mechanism does on one concept: strongest evidence, modalities, the evidence items."""
 
     rank: int

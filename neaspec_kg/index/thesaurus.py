@@ -7,23 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
+from neaspec_kg.index.compact import ByFields
 from neaspec_kg.models import ConceptRef
 from neaspec_kg.namespaces import local_id
 
 
 @dataclass(frozen=True, slots=True)
-class Concept:
+class Concept(ByFields):
     iri: str
     label: str
     type: str  # "theme" | "focus" | "species"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled as the constructor's arguments: the index file holds hundreds of thousands of these, and
-        the dataclass default (a state restored through ``dataclasses.fields`` per object) made reading it
-        take twice as long."""
-        return (type(self), tuple(getattr(self, name) for name in self.__slots__))
 
     @property
     def id(self) -> str:
