@@ -11,7 +11,6 @@ synthetic graph of 200 mechanisms (bench/synth.py) and on the real data."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import fields, is_dataclass
 from pathlib import Path
@@ -117,22 +116,17 @@ def real(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Workspace]
     yield _workspace(tmp_path, PROJECT_ROOT / "data", monkeypatch)
 
 
-def assert_updated(ws: Workspace) -> tuple[AnalysisIndex, float, float]:
-    """Rebuild, take the index through the update and hold it to a full extraction; the index, the time the
-    update took and the time the full extraction took."""
+def assert_updated(ws: Workspace) -> AnalysisIndex:
+    """Rebuild, take the index through the update and hold it to a full extraction; the updated index."""
     _, store = ws.rebuilt()
-    started = time.perf_counter()
     index = cached_index(store)
-    took = time.perf_counter() - started
     assert update.last["how"] == "updated", update.last.get("reason")
-    started = time.perf_counter()
     full = AnalysisIndex(store)
-    full_took = time.perf_counter() - started
     assert_same_index(cached_index(store), AnalysisIndex(store))  # as written and read back, not made again
     assert update.last["how"] == "updated"
     assert_same_index(index, full)
     assert_table_updated(index, full)
-    return index, took, full_took
+    return index
 
 
 def assert_table_updated(index: AnalysisIndex, full: AnalysisIndex) -> None:
@@ -173,55 +167,52 @@ def _find(ws: Workspace, pattern: str, flags: int = 0) -> tuple[str, re.Match[st
 def test_synthetic_edits_update_the_index_to_a_full_extraction(synthetic: Workspace) -> None:
     """A founding year, a membership taken out and one added, a work area's focus, a platform's coverage, an
     engagement's status, a judgement's verdict, a planned activity's level, a mechanism file removed: after
-    each, the updated index is the full extraction's, and it was made faster than the full extraction."""
+    each, the index was updated (not extracted again) and is the full extraction's. How much faster the update
+    is, bench/scale.py measures: a timed assertion here failed on a busy machine."""
     ws = synthetic
-    times = []
     rel = _mechanism(4)
     year = re.search(r'nk:established "(\d{4})"', ws.file(rel).read_text(encoding="utf-8"))
     assert year
     ws.edit(rel, f'nk:established "{year[1]}"', 'nk:established "1801"')
-    times.append(assert_updated(ws)[1:])
+    assert_updated(ws)
 
     rel, ms = _find(ws, r"^  (membership:\S+) a nk:Membership ;[^\n]*\n", re.MULTILINE)
     text = ws.file(rel).read_text(encoding="utf-8")
     ws.file(rel).write_text(re.sub(rf"^\s*{re.escape(ms[1])} [^\n]*\n", "", text, flags=re.MULTILINE),
                             encoding="utf-8")
-    times.append(assert_updated(ws)[1:])
+    assert_updated(ws)
 
     rel, ms = _find(ws, r"^  membership:(syn-\d+)-(X\w\w) a nk:Membership ; org:member country:X\w\w ;"
                         r" org:organization (mech:syn-\d+) ; org:role role:member", re.MULTILINE)
     code = "XHM" if ms[2] != "XHM" else "XHL"  # synthetic countries run from XAA to XHM
     ws.edit(rel, ms[0], ms[0] + f' ; nk:since "1999"^^xsd:gYear .\n  membership:{ms[1]}-{code} a nk:Membership ;'
             f" org:member country:{code} ; org:organization {ms[3]} ; org:role role:observer")
-    times.append(assert_updated(ws)[1:])
+    assert_updated(ws)
 
     rel, focus = _find(ws, r"(work:\S+) a nk:WorkArea ;\n(?:    [^\n]*\n)*?    nk:focus (focus:[\w-]+)")
     ws.edit(rel, f"nk:focus {focus[2]}", "nk:focus focus:air-pollution" if focus[2] != "focus:air-pollution"
             else "nk:focus focus:marine-pollution")
-    times.append(assert_updated(ws)[1:])
+    assert_updated(ws)
 
     rel, covers = _find(ws, r"nk:involves (country:X\w\w) , ")
     ws.edit(rel, f"nk:involves {covers[1]} , ", "nk:involves ")
-    times.append(assert_updated(ws)[1:])
+    assert_updated(ws)
 
     rel, status = _find(ws, r"nk:engagementStatus estatus:(realised|ongoing)")
     ws.edit(rel, status[0], "nk:engagementStatus estatus:explored")
-    times.append(assert_updated(ws)[1:])
+    assert_updated(ws)
 
     rel, level = _find(ws, r"nk:implementationLevel level:(partially|minimally)")
     ws.edit(rel, level[0], "nk:implementationLevel level:fully")
-    times.append(assert_updated(ws)[1:])
+    assert_updated(ws)
 
     rel, verdict = _find(ws, r"nk:verdict (verdict:[\w-]+)")
     ws.edit(rel, verdict[0], "nk:verdict verdict:duplication-concern"
             if verdict[1] != "verdict:duplication-concern" else "nk:verdict verdict:different-focus")
-    times.append(assert_updated(ws)[1:])
+    assert_updated(ws)
 
     ws.file(_mechanism(9)).unlink()
-    times.append(assert_updated(ws)[1:])
-
-    update_time, full_time = (sorted(t)[len(t) // 2] for t in zip(*times, strict=True))
-    assert update_time < full_time, f"update {update_time:.2f} s (median), full extraction {full_time:.2f} s"
+    assert_updated(ws)
 
 
 def test_a_new_mechanism_with_its_own_sources_is_an_update(synthetic: Workspace) -> None:
@@ -237,7 +228,7 @@ def test_a_new_mechanism_with_its_own_sources_is_an_update(synthetic: Workspace)
     assert entries
     sources.write_text(sources.read_text(encoding="utf-8") + "\nsrc:catalogue {"
                        + "".join(entries).replace("syn-000009", "syn-900009") + "}\n", encoding="utf-8")
-    index = assert_updated(ws)[0]
+    index = assert_updated(ws)
     assert any("syn-900009" in iri for iri in index.sources.by_iri)
     assert "https://w3id.org/neaspec-kg/id/mechanism/syn-900009" in index.mech_row
 
