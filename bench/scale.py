@@ -21,6 +21,7 @@ into an in-memory store in every process) on the same data, for a before/after i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import pickle
@@ -222,8 +223,18 @@ def row(name: str, value: float, floor: float | None, unit: str = "s") -> str:
     return f"  {name:34} {value:10.3f} {unit}  floor {floor_text} {unit}  ratio {ratio}"
 
 
+def _workdir(n: int, keep: str | None) -> contextlib.AbstractContextManager[str]:
+    """A new temporary folder, removed after; with ``--keep DIR``, ``DIR/<n>`` (which must not exist yet),
+    kept with its data and cache for profiling a rebuild or a server start afterwards."""
+    if keep is None:
+        return tempfile.TemporaryDirectory(prefix=f"nk-scale-{n}-")
+    folder = Path(keep) / str(n)
+    folder.mkdir(parents=True)
+    return contextlib.nullcontext(str(folder))
+
+
 def measure(n: int, args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix=f"nk-scale-{n}-") as tmp:
+    with _workdir(n, args.keep) as tmp:
         out = Path(tmp) / "data"
         generate(n, out, seed=7)
         paths = Paths(ontology_dir=PROJECT_ROOT / "ontology", data_dir=out)
@@ -411,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="also load the graph into an in-memory store up to this many mechanisms")
     p.add_argument("--no-server", action="store_true", help="skip the on-disk store and server measurements")
     p.add_argument("--sparql-workers", type=int, default=2, help="SPARQL worker processes of the measured server")
+    p.add_argument("--keep", metavar="DIR", help="keep each size's data and cache in DIR/<size> (new folders)")
     p.add_argument("--compare-tree", help="another checkout to start the same server from (before/after)")
     args = p.parse_args(argv)
     for n in args.sizes:
