@@ -74,6 +74,17 @@ def make_files(folder: Path, n: int = 5) -> list[Path]:
     return files
 
 
+def recorded(tmp_path: Path, reads: Reads) -> tuple[list[Path], hashes.Record]:
+    """Five data files hashed once into a record that has settled (every file old enough to be trusted),
+    with the reads so far forgotten."""
+    files = make_files(tmp_path / "data")
+    record = hashes.record_for(tmp_path / "cache", tmp_path / "data")
+    hashes.sha256_files(files, record)
+    settle(record)
+    reads.take()
+    return files, record
+
+
 def tick() -> None:
     """Long enough for the kernel's file timestamps (a clock tick of a few ms) to move on."""
     time.sleep(0.05)
@@ -106,11 +117,7 @@ def test_relative_paths_are_recorded_by_their_absolute_path(tmp_path: Path, read
 
 
 def test_an_edit_of_the_same_size_with_the_mtime_put_back_is_read_again(tmp_path: Path, reads: Reads) -> None:
-    files = make_files(tmp_path / "data")
-    record = hashes.record_for(tmp_path / "cache", tmp_path / "data")
-    hashes.sha256_files(files, record)
-    settle(record)
-    reads.take()
+    files, record = recorded(tmp_path, reads)
     edited = files[2]
     before = os.stat(edited)
     tick()
@@ -127,11 +134,7 @@ def test_an_edit_of_the_same_size_with_the_mtime_put_back_is_read_again(tmp_path
 
 
 def test_a_file_replaced_by_another_of_the_same_size_and_mtime_is_read_again(tmp_path: Path, reads: Reads) -> None:
-    files = make_files(tmp_path / "data")
-    record = hashes.record_for(tmp_path / "cache", tmp_path / "data")
-    hashes.sha256_files(files, record)
-    settle(record)
-    reads.take()
+    files, record = recorded(tmp_path, reads)
     old = files[1]
     before = os.stat(old)
     new = old.with_name("saved-by-an-editor.tmp")
