@@ -47,8 +47,9 @@ from pathlib import Path
 from neaspec_kg.build import build
 from neaspec_kg.config import Paths
 paths = Paths(ontology_dir=Path(sys.argv[1]), data_dir=Path(sys.argv[2]))
+keep = sys.argv[3] == "keep"
 started = time.perf_counter()
-graph = build(paths, use_cache=False)
+graph = build(paths, full=True) if keep else build(paths, use_cache=False)
 print(time.perf_counter() - started, graph.summary["quads"], graph.summary["default_triples"])
 """
 
@@ -79,10 +80,12 @@ def parse_floor(paths: Paths) -> float:
     return time.perf_counter() - started
 
 
-def _one_build(paths: Paths, cache: Path) -> tuple[float, float, int, int]:
-    """One cold build in a child process: its seconds, its peak RSS (MB) and the store's counts."""
+def _one_build(paths: Paths, cache: Path, keep: bool = False) -> tuple[float, float, int, int]:
+    """One cold build in a child process: its seconds, its peak RSS (MB) and the store's counts. With
+    ``keep``, the build is cached in ``cache`` (as ``validate --full`` caches it) for what is measured next."""
     env = {**os.environ, "NEASPEC_KG_CACHE": str(cache), "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(paths.ontology_dir), str(paths.data_dir)],
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, str(paths.ontology_dir), str(paths.data_dir),
+                              "keep" if keep else "private"],
                              stdout=subprocess.PIPE, env=env, cwd=ROOT)
     assert child.stdout is not None
     out = child.stdout.read()
@@ -93,13 +96,15 @@ def _one_build(paths: Paths, cache: Path) -> tuple[float, float, int, int]:
     return float(seconds), usage.ru_maxrss / 1024, int(quads), int(default)
 
 
-def measure_cold_build(paths: Paths, repeat: int = 1) -> ColdBuild:
-    """The cold build of ``paths`` (``repeat`` times) beside the parse floor, measured now on the same data."""
+def measure_cold_build(paths: Paths, repeat: int = 1, cache: Path | None = None) -> ColdBuild:
+    """The cold build of ``paths`` (``repeat`` times) beside the parse floor, measured now on the same data.
+    With ``cache`` (an empty folder), the last build is left there, cached, for the caller to measure on."""
     floors = [parse_floor(paths) for _ in range(repeat)]
     runs = []
-    with tempfile.TemporaryDirectory(prefix="nk-build-cache-") as cache:
-        for _ in range(repeat):
-            runs.append(_one_build(paths, Path(cache)))
+    with tempfile.TemporaryDirectory(prefix="nk-build-cache-") as private:
+        for i in range(repeat):
+            last = cache is not None and i == repeat - 1
+            runs.append(_one_build(paths, cache if last and cache else Path(private), keep=last))
     return ColdBuild(seconds=statistics.median(r[0] for r in runs), peak_rss_mb=max(r[1] for r in runs),
                      floor_seconds=statistics.median(floors), quads=runs[-1][2], default_triples=runs[-1][3])
 
