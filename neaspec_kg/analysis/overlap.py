@@ -79,10 +79,19 @@ def overlap(ix: AnalysisIndex, concepts: list[Concept], *, country: str | None =
     # only for those shown: at 100,000 mechanisms an everyday focus finds tens of thousands
     parts: dict[bool, list[tuple[tuple[int, int, str], str, dict[int, tuple[set[str], str]]]]] = {True: [], False: []}
     statuses: dict[int, str] = {}
+    taking_part: dict[str, tuple[dict[str, str], set[str]]] = {}
+
+    def participation(unit: str) -> tuple[dict[str, str], set[str]]:
+        """``ix.participation`` of a unit on the day asked, worked out once per answer: a mechanism's work
+        areas share its scope, and it is listed among the delivered and the planned alike."""
+        if unit not in taking_part:
+            taking_part[unit] = ix.participation(unit, as_of)
+        return taking_part[unit]
+
     for owner, found in hits.items():
         if country_i:
             for i in found:
-                known, unsure = ix.participation(ix.evidence[i].scope, as_of)
+                known, unsure = participation(ix.evidence[i].scope)
                 if country_i in known:
                     scope = ix.units.get(ix.evidence[i].scope)
                     covered = scope is not None and scope.type != "mechanism" and any(
@@ -91,10 +100,12 @@ def overlap(ix: AnalysisIndex, concepts: list[Concept], *, country: str | None =
                 elif country_i in unsure:
                     statuses[i] = "uncertain"
             found = {i: v for i, v in found.items() if i in statuses}
-        for delivered in (True, False):
-            part = {i: v for i, v in found.items() if ix.evidence[i].delivered == delivered}
+        split: dict[bool, dict[int, tuple[set[str], str]]] = {True: {}, False: {}}  # one pass over the evidence
+        for i, v in found.items():
+            split[ix.evidence[i].delivered][i] = v
+        unit = ix.units[owner]
+        for delivered, part in split.items():
             if part:
-                unit = ix.units[owner]
                 key = (min(RANK[ix.evidence[i].kind] for i in part), min(MATCH_ORDER[m] for _, m in part.values()),
                        unit.acronym or unit.id)
                 parts[delivered].append((key, owner, part))
@@ -106,7 +117,7 @@ def overlap(ix: AnalysisIndex, concepts: list[Concept], *, country: str | None =
         for _key, owner, part in entries[:limit] if limit is not None else entries:
             evidence = sorted((evidence_model(ix, ix.evidence[i], m, match) for i, (m, match) in part.items()),
                               key=evidence_sort_key)
-            known, unsure = ix.participation(owner, as_of)
+            known, unsure = participation(owner)
             status = None
             if country_i:
                 order = ["member", "covered", "observer", "uncertain"]
@@ -120,14 +131,14 @@ def overlap(ix: AnalysisIndex, concepts: list[Concept], *, country: str | None =
                 country_status=status,  # type: ignore[arg-type]
                 also_delivered=not delivered and owner in delivering))
     delivered_rows, planned_rows = rows_of[True], rows_of[False]
-    ids = [m.mechanism.iri for m in delivered_rows]
+    shown = {m.mechanism.iri for m in delivered_rows}  # a set made once: per engagement, it was O(rows) each
     shared: dict[str, list[str]] = defaultdict(list)
     for m in delivered_rows:
         for c in m.members:
             shared[c.id].append(m.mechanism.id)
     engagements = [engagement_model(ix, e) for e in ix.engagements
-                   if {ix.owner(e.party), ix.owner(e.counterpart)} <= set(ids)
-                   and ix.owner(e.party) != ix.owner(e.counterpart)]
+                   if (party := ix.owner(e.party)) in shown and (other := ix.owner(e.counterpart)) in shown
+                   and party != other]
     answer = OverlapAnswer(
         focus=[c.ref() for c in concepts], searched=len(wanted), country=country,
         as_of=as_of.isoformat() if as_of else None, min_evidence=min_evidence,  # type: ignore[arg-type]
