@@ -11,6 +11,7 @@ with ``role="analysis"``, and the main process keeps ``/healthz``, SPARQL and a 
 """
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -96,10 +97,17 @@ def create_app(settings: Settings | None = None, graph: ValidatedGraph | None = 
         if role == "analysis":  # SPARQL is the main process's
             yield
             return
-        await pool.start()
-        try:
+        # the SPARQL workers and the analysis process start side by side: each opens the store (and the
+        # analysis process reads the index) on its own, and one after the other added their times (at 100,000
+        # mechanisms, 17 s of workers before 6 s of the analysis process)
+        starting = [pool.start(), *([analysis.start()] if analysis is not None else [])]
+        failed = [r for r in await asyncio.gather(*starting, return_exceptions=True) if isinstance(r, BaseException)]
+        if failed:
             if analysis is not None:
-                await analysis.start()
+                await analysis.close()
+            await pool.close()
+            raise failed[0]
+        try:
             yield
         finally:
             if analysis is not None:
