@@ -14,9 +14,8 @@ country's claims in the order they were loaded), and answers the questions that 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -28,9 +27,12 @@ __all__ = ["Claim", "ClaimTable"]
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """One source's statement that a country takes part in a unit (or a platform's coverage)."""
+class Claim(NamedTuple):
+    """One source's statement that a country takes part in a unit (or a platform's coverage).
+
+    A named tuple rather than a frozen dataclass: claims are made from the columns whenever an analysis asks
+    for a unit's, and a frozen dataclass sets each field through ``object.__setattr__`` (at 100,000
+    mechanisms, making the claims of the 1,000 units an overlap answer lists took 83 ms of its 600)."""
 
     country: str
     role: str  # member | observer | coverage
