@@ -73,3 +73,33 @@ def test_a_replaced_table_equals_one_made_whole() -> None:
     assert list(updated) == sorted(whole)
     assert _as_dicts(table) == _as_dicts(ClaimTable.of(claims)), "the base table is left as it was"
     assert updated.units_with("http://example.org/country/Z") == ["http://example.org/unit/new-1"]
+
+
+def test_members_today_are_the_members_participation_reads() -> None:
+    """The member matrix's pairs, worked out on the columns, are exactly the countries that
+    ``AnalysisIndex.participation`` (with no date asked) gives the role "member" from a unit's own claims:
+    claims of every role, with ends before, on and after today and none."""
+    from datetime import date, timedelta
+
+    from neaspec_kg.index import AnalysisIndex
+
+    today = date.today()
+    ends = [None, Period.parse((today - timedelta(days=1)).isoformat()), Period.parse(today.isoformat()),
+            Period.parse((today + timedelta(days=1)).isoformat()), Period.parse(str(today.year - 1)),
+            Period.parse(str(today.year))]
+    rng = random.Random(5)
+    claims: dict[str, dict[str, list[Claim]]] = {}
+    for u in range(60):
+        unit = f"http://example.org/unit/{u:02d}"
+        for k in range(rng.randint(0, 5)):
+            country = f"http://example.org/country/{rng.choice('ABCD')}"
+            claims.setdefault(unit, {}).setdefault(country, []).append(
+                Claim(country, rng.choice(["member", "observer", "coverage"]), None, rng.choice(ends),
+                      rng.random() < 0.3, f"s{k}", None))
+    table = ClaimTable.of(claims)
+    ix = AnalysisIndex.__new__(AnalysisIndex)
+    ix.claims, ix.units = table, {}
+    want = {(unit, country) for unit in claims for country, role in ix.participation(unit, None)[0].items()
+            if role == "member"}
+    assert want, "some claims should make members"
+    assert table.members_today(today) == want

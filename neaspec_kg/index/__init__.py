@@ -502,8 +502,9 @@ class AnalysisIndex:
         self.country_ids = sorted(self.country_labels)
         self.country_col = {c: i for i, c in enumerate(self.country_ids)}
         members = np.zeros((n, len(self.country_ids)), dtype=np.float32)
-        for m, row in self.mech_row.items():
-            for c in self.members(m, None):
+        for m, c in self.claims.members_today(date.today()):  # a mechanism's own claims are its members
+            row = self.mech_row.get(m)
+            if row is not None:
                 members[row, self.country_col[c]] = 1.0
         self.member_matrix = members
         self.member_sizes = members.sum(axis=1)

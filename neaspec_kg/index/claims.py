@@ -186,6 +186,22 @@ class ClaimTable(Mapping[str, Mapping[str, list[Claim]]]):
         hits = np.unique(self._unit_of_rows()[self.columns["role"] == n])
         return [self.units[i] for i in hits.tolist()]
 
+    def members_today(self, today: date) -> set[tuple[str, str]]:
+        """(unit, country) for every country a unit's own claims make a member on ``today`` with no date
+        asked: a member's or a coverage claim whose end, if it has one, is not before ``today``, as
+        ``AnalysisIndex.participation`` reads them (an observer's claim makes no member). Worked out on the
+        columns: at 100,000 mechanisms, asking ``participation`` unit by unit for the member matrix took 9 s
+        of every index extraction and update."""
+        roles = [n for n, role in enumerate(self.tables["role"]) if role in ("member", "coverage")]
+        # each period's last day as a day number; row -1 (no end) is open
+        ends = np.array([p.end.toordinal() for p in self.tables["period"]] + [np.iinfo(np.int64).max],
+                        dtype=np.int64)
+        until = self.columns["until"].astype(np.int64)
+        ok = np.isin(self.columns["role"], roles) & (ends[until] >= today.toordinal())
+        units, countries = self._unit_of_rows()[ok].tolist(), self.columns["country"][ok].tolist()
+        names = self.tables["country"]
+        return {(self.units[u], names[c]) for u, c in zip(units, countries, strict=True)}
+
     def countries(self) -> set[str]:
         """Every country some claim names."""
         used = np.unique(self.columns["country"])
